@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imeectl job files against live guests: every value is compared with what
+ * the guest itself reports (/proc/version, /proc/kallsyms, /proc/iomem,
+ * /proc/sys, /proc/cpuinfo).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "kselftest_harness.h"
+
+/* An address or number in a result: "0x..." strings or JSON integers. */
+static uint64_t json_u64(json_t *v)
+{
+	if (json_is_integer(v))
+		return (uint64_t)json_integer_value(v);
+	if (json_is_string(v))
+		return strtoull(json_string_value(v), NULL, 0);
+	return UINT64_MAX;
+}
+
+static json_t *run_jobs(struct __test_metadata *_metadata, const char *target,
+			const char *jobs)
+{
+	char *doc_text = NULL;
+	json_t *doc = NULL;
+	int rc;
+
+	ASSERT_LE(0, asprintf(&doc_text, "{\"target\": {\"pid\": %d}, \"jobs\": [%s]}",
+			      lab_vmm_pid(target), jobs));
+	rc = lab_imeectl_run(doc_text, &doc);
+	free(doc_text);
+	if (rc != 0 || !doc) {
+		TH_LOG("imeectl run failed on %s: status %d", target, rc);
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+static const char *result_ok_value(json_t *doc, const char *id)
+{
+	json_t *r = lab_result(doc, id);
+
+	if (!r || !json_is_true(json_object_get(r, "ok")))
+		return NULL;
+	return json_string_value(json_object_get(r, "value"));
+}
+
+TEST(banner_matches_proc_version)
+{
+	const char *const *t;
+
+	for (t = lab_targets(); *t; t++) {
+		char *version = lab_guest_proc_version(*t);
+		json_t *doc;
+
+		ASSERT_NE(NULL, version);
+		doc = run_jobs(_metadata, *t, "{\"id\": \"b\", \"type\": \"banner\"}");
+		ASSERT_NE(NULL, doc);
+		ASSERT_NE(NULL, result_ok_value(doc, "b"));
+		EXPECT_STREQ(version, result_ok_value(doc, "b"));
+		json_decref(doc);
+		free(version);
+	}
+}
+
+TEST(linux_banner_by_virtual_address)
+{
+	const char *const *t;
+
+	for (t = lab_targets(); *t; t++) {
+		char *version = lab_guest_proc_version(*t);
+		uint64_t va = lab_guest_symbol(*t, "linux_banner");
+		char jobs[512];
+		const char *engines[] = { "software", "legacy" };
+		int e;
+
+		ASSERT_NE(NULL, version);
+		ASSERT_NE(0, va);
+		for (e = 0; e < 2; e++) {
+			json_t *doc;
+			const char *v;
+
+			snprintf(jobs, sizeof(jobs),
+				 "{\"id\": \"r\", \"type\": \"read\", \"engine\": \"%s\","
+				 " \"space\": \"virtual\", \"address\": \"%#" PRIx64 "\","
+				 " \"length\": %zu, \"format\": \"string\"}",
+				 engines[e], va, strlen(version));
+			doc = run_jobs(_metadata, *t, jobs);
+			ASSERT_NE(NULL, doc);
+			v = result_ok_value(doc, "r");
+			ASSERT_NE(NULL, v);
+			EXPECT_STREQ(version, v);
+			json_decref(doc);
+		}
+		free(version);
+	}
+}
+
+TEST(translate_kernel_text_matches_iomem)
+{
+	const char *const *t;
+
+	for (t = lab_targets(); *t; t++) {
+		uint64_t text = lab_guest_symbol(*t, "_text");
+		int64_t code = lab_guest_kernel_code_phys(*t);
+		char jobs[512];
+		json_t *doc, *r;
+
+		ASSERT_NE(0, text);
+		ASSERT_GT(code, 0);
+		snprintf(jobs, sizeof(jobs),
+			 "{\"id\": \"t\", \"type\": \"translate\", \"address\": \"%#" PRIx64 "\"},"
+			 "{\"id\": \"l\", \"type\": \"translate\", \"engine\": \"legacy\","
+			 " \"address\": \"%#" PRIx64 "\"}", text, text);
+		doc = run_jobs(_metadata, *t, jobs);
+		ASSERT_NE(NULL, doc);
+		r = lab_result(doc, "t");
+		ASSERT_NE(NULL, r);
+		ASSERT_TRUE(json_is_true(json_object_get(r, "ok")));
+		EXPECT_EQ((uint64_t)code, json_u64(json_object_get(r, "physical")));
+		/* kernel text is not user-accessible and is executable */
+		EXPECT_TRUE(json_is_false(json_object_get(r, "user")));
+		EXPECT_TRUE(json_is_false(json_object_get(r, "nx")));
+		r = lab_result(doc, "l");
+		ASSERT_NE(NULL, r);
+		EXPECT_EQ((uint64_t)code, json_u64(json_object_get(r, "physical")));
+		json_decref(doc);
+	}
+}
+
+/* A kernel variable the guest lets us change and print: pid_max. */
+TEST(kernel_variable_follows_the_guest)
+{
+	const char *target = lab_targets()[0];
+	uint64_t va;
+	int round;
+
+	ASSERT_NE(NULL, target);
+	va = lab_guest_symbol(target, "pid_max");
+	ASSERT_NE(0, va);
+	for (round = 0; round < 2; round++) {
+		char cmd[128], jobs[512], *out = NULL;
+		unsigned int want = round ? 54321 : 40000;
+		json_t *doc, *r;
+		long guest;
+
+		snprintf(cmd, sizeof(cmd),
+			 "echo %u > /proc/sys/kernel/pid_max && cat /proc/sys/kernel/pid_max",
+			 want);
+		ASSERT_EQ(0, lab_guest(target, cmd, &out));
+		guest = strtol(out, NULL, 10);
+		free(out);
+		ASSERT_EQ(want, guest);
+		snprintf(jobs, sizeof(jobs),
+			 "{\"id\": \"p\", \"type\": \"read\", \"space\": \"virtual\","
+			 " \"address\": \"%#" PRIx64 "\", \"length\": 8, \"format\": \"u64\"}",
+			 va);
+		doc = run_jobs(_metadata, target, jobs);
+		ASSERT_NE(NULL, doc);
+		r = lab_result(doc, "p");
+		ASSERT_NE(NULL, r);
+		ASSERT_TRUE(json_is_true(json_object_get(r, "ok")));
+		/* pid_max is an int: the low 32 bits of the u64 */
+		EXPECT_EQ((uint64_t)guest,
+			  json_u64(json_object_get(r, "value")) & 0xffffffffULL);
+		json_decref(doc);
+	}
+	lab_guest(target, "echo 4194304 > /proc/sys/kernel/pid_max", NULL);
+}
+
+TEST(paging_mode_matches_guest)
+{
+	const char *const *t;
+	int seen[2] = { 0, 0 };
+
+	for (t = lab_targets(); *t; t++) {
+		char *out = NULL;
+		const char *paging;
+		json_t *doc;
+		int la57;
+
+		ASSERT_LE(0, lab_guest(*t, "grep -c -w la57 /proc/cpuinfo", &out));
+		la57 = atoi(out) > 0;
+		free(out);
+		doc = run_jobs(_metadata, *t, "{\"id\": \"b\", \"type\": \"banner\"}");
+		ASSERT_NE(NULL, doc);
+		paging = json_string_value(json_object_get(json_object_get(doc, "target"),
+							   "paging"));
+		ASSERT_NE(NULL, paging);
+		EXPECT_STREQ(la57 ? "5-level" : "4-level", paging);
+		seen[la57] = 1;
+		json_decref(doc);
+	}
+	/* the lab is meant to run both kinds */
+	if (!seen[0] || !seen[1])
+		TH_LOG("note: the lab ran only %s targets", seen[1] ? "5-level" : "4-level");
+}
+
+TEST(failed_job_does_not_stop_others)
+{
+	const char *target = lab_targets()[0];
+	char *version;
+	json_t *doc, *r, *err;
+
+	ASSERT_NE(NULL, target);
+	version = lab_guest_proc_version(target);
+	ASSERT_NE(NULL, version);
+	doc = run_jobs(_metadata, target,
+		       "{\"id\": \"bad\", \"type\": \"read\", \"space\": \"virtual\","
+		       " \"address\": \"0x0000800000000000\", \"length\": 8, \"format\": \"hex\"},"
+		       "{\"id\": \"hole\", \"type\": \"read\", \"space\": \"physical\","
+		       " \"address\": \"0xfffffffffff000\", \"length\": 8, \"format\": \"hex\"},"
+		       "{\"id\": \"b\", \"type\": \"banner\"}");
+	ASSERT_NE(NULL, doc);
+	r = lab_result(doc, "bad");
+	ASSERT_NE(NULL, r);
+	EXPECT_TRUE(json_is_false(json_object_get(r, "ok")));
+	err = json_object_get(r, "error");
+	ASSERT_NE(NULL, json_string_value(json_object_get(err, "code")));
+	ASSERT_NE(NULL, json_string_value(json_object_get(err, "message")));
+	r = lab_result(doc, "hole");
+	ASSERT_NE(NULL, r);
+	EXPECT_TRUE(json_is_false(json_object_get(r, "ok")));
+	ASSERT_NE(NULL, result_ok_value(doc, "b"));
+	EXPECT_STREQ(version, result_ok_value(doc, "b"));
+	json_decref(doc);
+	free(version);
+}
+
+TEST(bad_job_file_exit_status)
+{
+	json_t *doc = NULL;
+
+	/* malformed JSON, an unknown field: nothing runs, status 2 */
+	EXPECT_EQ(2, lab_imeectl_run("{\"target\": {\"pid\": 1}, \"jobs\": [", &doc));
+	json_decref(doc);
+	EXPECT_EQ(2, lab_imeectl_run("{\"target\": {\"pid\": 1}, \"jobs\": [],"
+				     " \"bogus\": 1}", &doc));
+	json_decref(doc);
+}
+
+TEST(vms_lists_every_target)
+{
+	const char *const *t;
+	char *out = NULL;
+
+	ASSERT_EQ(0, lab_host("imeectl vms", &out));
+	for (t = lab_targets(); *t; t++) {
+		char pid[32];
+		pid_t p = lab_vmm_pid(*t);
+
+		if (p <= 0 || kill(p, 0))
+			continue;
+		snprintf(pid, sizeof(pid), "%d", p);
+		if (!strstr(out, pid))
+			TH_LOG("imeectl vms output: %s", out);
+		EXPECT_NE(NULL, strstr(out, pid));
+	}
+	free(out);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Session lifetime: a target killed under an open session, and module
+ * unload with sessions open. Runs last: it kills the lab's victim target and
+ * reloads imee.ko.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "kselftest_harness.h"
+
+#define PAGE 4096ULL
+
+static int child_signal_read(const volatile char *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		(void)*p;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+TEST(killed_target_gives_clean_errors)
+{
+	const char *target = lab_target("VICTIM");
+	struct imee_read_phys rd = { .size = sizeof(rd) };
+	struct lab_info li;
+	uint64_t gpa = 0x100000;
+	char buf[64];
+	char *view;
+	pid_t vmm;
+	int sfd;
+
+	if (!target)
+		SKIP(return, "the lab has no victim target");
+	vmm = lab_vmm_pid(target);
+	ASSERT_GT(vmm, 0);
+	sfd = lab_attach_target(target);
+	ASSERT_GE(sfd, 0);
+	ASSERT_EQ(0, lab_session_info(sfd, &li));
+	ASSERT_TRUE(lab_in_ram(&li, gpa, sizeof(buf)));
+	view = mmap(NULL, li.info.view_size, PROT_READ, MAP_SHARED, sfd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	ASSERT_EQ(0, child_signal_read(view + gpa));
+	rd.gpa = gpa;
+	rd.len = sizeof(buf);
+	rd.buf = (uintptr_t)buf;
+	ASSERT_EQ(0, ioctl(sfd, IMEE_READ_PHYS, &rd));
+
+	ASSERT_EQ(0, kill(vmm, SIGKILL));
+	ASSERT_TRUE(lab_wait_gone(vmm));
+
+	/* the session reports the target gone instead of reading freed memory */
+	ASSERT_EQ(-1, ioctl(sfd, IMEE_READ_PHYS, &rd));
+	ASSERT_EQ(ESRCH, errno);
+	ASSERT_EQ(0, lab_session_info(sfd, &li));
+	ASSERT_TRUE(li.info.flags & IMEE_INFO_F_TARGET_DEAD);
+	/* pages already mapped were zapped, others are not mapped again */
+	ASSERT_EQ(SIGBUS, child_signal_read(view + gpa));
+	ASSERT_EQ(SIGBUS, child_signal_read(view + gpa + 16 * PAGE));
+	ASSERT_EQ(0, munmap(view, li.info.view_size));
+	ASSERT_EQ(0, close(sfd));
+	/* and it can no longer be attached */
+	sfd = lab_attach_target(target);
+	ASSERT_EQ(-ESRCH, sfd);
+}
+
+static int module_unload(void)
+{
+	return syscall(SYS_delete_module, "imee", O_NONBLOCK) ? -errno : 0;
+}
+
+static int module_load(void)
+{
+	const char *path = getenv("IMEE_MODULE");
+	int fd, rc;
+
+	fd = open(path ? path : "module/imee.ko", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+TEST(unload_refused_while_sessions_open)
+{
+	const char *target = lab_targets()[0];
+	struct lab_info li;
+	void *view;
+	int sfd, dev, i;
+
+	ASSERT_NE(NULL, target);
+	sfd = lab_attach_target(target);
+	ASSERT_GE(sfd, 0);
+	ASSERT_EQ(0, lab_session_info(sfd, &li));
+	view = mmap(NULL, li.info.view_size, PROT_READ, MAP_SHARED, sfd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+
+	/* an open session refuses the unload */
+	ASSERT_EQ(-EWOULDBLOCK, module_unload());
+	/* a mapping alone still holds the session */
+	ASSERT_EQ(0, close(sfd));
+	ASSERT_EQ(-EWOULDBLOCK, module_unload());
+	ASSERT_EQ(0, munmap(view, li.info.view_size));
+	/* an open device file holds it too */
+	dev = lab_imee_open();
+	ASSERT_GE(dev, 0);
+	ASSERT_EQ(-EWOULDBLOCK, module_unload());
+	ASSERT_EQ(0, close(dev));
+
+	ASSERT_EQ(0, module_unload());
+	ASSERT_EQ(0, module_load());
+	/* the device comes back (devtmpfs) and works */
+	for (i = 0; i < 100 && access("/dev/imee", F_OK); i++)
+		usleep(20000);
+	sfd = lab_attach_target(target);
+	ASSERT_GE(sfd, 0);
+	ASSERT_EQ(0, close(sfd));
+}
+
+TEST_HARNESS_MAIN

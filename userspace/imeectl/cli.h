@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * imeectl's commands and what they share.
+ */
+#ifndef IMEECTL_CLI_H
+#define IMEECTL_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <imee/imee.h>
+
+/* Exit statuses, as --help documents them. */
+enum {
+	EXIT_OK = 0, /* done (jobs of a job file may still have failed: see "ok") */
+	EXIT_RUNTIME = 1, /* could not do it: no /dev/imee, cannot attach, ... */
+	EXIT_USAGE = 2, /* bad command line or job file: nothing was run */
+};
+
+int cmd_vms(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+/* Print "imeectl: " and the message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a whole decimal integer in [min, max]; false if it is not one. */
+bool cli_parse_long(const char *s, long min, long max, long *val);
+
+/* Attach for a command; on failure print why and return NULL. */
+struct imee_session *cli_attach(pid_t pid, bool has_vm_fd, int vm_fd);
+
+/* "512 MiB", "3.50 GiB": a size for people. */
+void cli_format_size(uint64_t bytes, char *buf, size_t size);
+
+/* "cr3-current,in-guest": the names of a vCPU's IMEE_VCPU_F_* flags. */
+void cli_vcpu_flags(uint32_t flags, char *buf, size_t size);
+
+/* "readonly,log-dirty": the names of a memslot's IMEE_MEMSLOT_F_* flags. */
+void cli_memslot_flags(uint32_t flags, char *buf, size_t size);
+
+#endif /* IMEECTL_CLI_H */

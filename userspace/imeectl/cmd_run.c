@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imeectl run: run a job file against one target, print one JSON document.
+ *
+ * The whole file is validated first (exit 2, nothing runs). Then every job
+ * runs, and a job that fails yields an error object in its result while the
+ * others still run.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "job.h"
+#include "output.h"
+
+static const char usage[] =
+	"Usage: imeectl run JOB.json | -\n"
+	"\n"
+	"Run the jobs of a JSON job file ('-': read it from stdin) against one KVM\n"
+	"guest and print one JSON document with a result per job on stdout.\n"
+	"\n"
+	"Job file:\n"
+	"  {\"target\": {\"pid\": 1234},\n"
+	"   \"jobs\": [{\"id\": \"b\", \"type\": \"banner\"},\n"
+	"            {\"id\": \"r\", \"type\": \"read\", \"space\": \"virtual\",\n"
+	"             \"address\": \"0xffffffff81000000\", \"length\": 64, \"format\": \"hex\"},\n"
+	"            {\"id\": \"t\", \"type\": \"translate\", \"address\": \"0xffffffff81000000\",\n"
+	"             \"verbose\": true}]}\n"
+	"\n"
+	"  target.pid         the VMM's pid (required)\n"
+	"  target.vm_fd       the VMM's fd of the VM, if it owns several\n"
+	"  target.vcpu        the KVM vCPU id whose registers (CR3, paging mode) virtual\n"
+	"                     addresses are walked with (default: the first vCPU)\n"
+	"  target.maxphyaddr  the guest CPU's MAXPHYADDR, 32..52 (default 52)\n"
+	"  engine             top level or per job: \"software\" (default: page walks and\n"
+	"                     reads through the zero-copy view) or \"legacy\" (through\n"
+	"                     the copying ioctl, one request per page)\n"
+	"  jobs[].id          your name for the job (unique); results carry it\n"
+	"  jobs[].type        \"banner\": the kernel's linux_banner, found through the\n"
+	"                       guest's page tables (value, address, physical)\n"
+	"                     \"read\": space \"virtual\" or \"physical\", address,\n"
+	"                       length 1..1048576, format \"hex\" (default), \"u64\"\n"
+	"                       (little-endian words; one word is a string, more an\n"
+	"                       array) or \"string\" (up to the first NUL)\n"
+	"                     \"translate\": address; optional \"cr3\" instead of the\n"
+	"                       vCPU's, \"verbose\": true for every level of the walk\n"
+	"  Addresses are \"0x...\" strings or integers. Unknown fields are errors.\n"
+	"  Kernel-half addresses are walked with the kernel's page tables even when\n"
+	"  the vCPU runs a user process under page-table isolation.\n"
+	"\n"
+	"Output:\n"
+	"  {\"target\": {\"pid\": 1234, \"paging\": \"4-level\", ...},\n"
+	"   \"results\": [{\"id\": \"b\", \"type\": \"banner\", \"ok\": true, \"value\": \"Linux ...\"},\n"
+	"               {\"id\": \"r\", \"type\": \"read\", \"ok\": false,\n"
+	"                \"error\": {\"code\": \"not-mapped\", \"message\": \"...\"}}]}\n"
+	"  Error codes: not-mapped, non-canonical, bad-entry, out-of-ram, target-gone,\n"
+	"  memory-removed, read-failed, unsupported, not-found, no-vcpu, failed.\n"
+	"\n"
+	"Exit status: 0 the document was printed (single jobs may have failed: see\n"
+	"their \"ok\"), 1 runtime failure (cannot attach, ...), 2 usage error or bad\n"
+	"job file (reported with its line and column, or the field's path; nothing\n"
+	"was run).\n";
+
+struct runner {
+	struct imee_session *session;
+	const struct job_file *jf;
+	const struct imee_vcpu_regs *vcpu; /* NULL when the target has none */
+	struct imee_walk_opts walk; /* from vcpu, and the job file's maxphyaddr */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void fail_last(json_t *result)
+{
+	out_set(result, "ok", json_false());
+	out_set(result, "error", out_last_error());
+}
+
+static void fail_with(json_t *result, const char *code, const char *message)
+{
+	out_set(result, "ok", json_false());
+	out_set(result, "error", out_error(code, message));
+}
+
+/* Virtual addresses need a vCPU's CR3 and paging mode. */
+static bool have_vcpu(const struct runner *r, json_t *result)
+{
+	if (r->vcpu)
+		return true;
+	fail_with(result, "no-vcpu", "the target has no vCPU to take CR3 and the paging mode from");
+	return false;
+}
+
+static bool get_mem(const struct runner *r, const struct job *job, struct imee_mem *mem,
+		    json_t *result)
+{
+	if (imee_session_mem(r->session, job->engine, mem)) {
+		fail_last(result);
+		return false;
+	}
+	return true;
+}
+
+static void run_banner(const struct runner *r, const struct job *job, json_t *result)
+{
+	struct imee_linux_banner banner;
+	struct imee_mem mem;
+
+	if (!have_vcpu(r, result) || !get_mem(r, job, &mem, result))
+		return;
+	if (imee_linux_find_banner(&mem, &r->walk, &banner)) {
+		fail_last(result);
+		return;
+	}
+	out_set(result, "ok", json_true());
+	out_set(result, "value", out_c_string(banner.text, banner.len));
+	out_set(result, "address", out_hex(banner.va));
+	out_set(result, "physical", out_hex(banner.pa));
+}
+
+static json_t *format_bytes(const struct job *job, const unsigned char *buf)
+{
+	switch (job->format) {
+	case FORMAT_HEX:
+		return out_hex_bytes(buf, job->length);
+	case FORMAT_U64:
+		return out_u64_words(buf, job->length);
+	case FORMAT_STRING:
+		return out_c_string(buf, job->length);
+	}
+	return NULL;
+}
+
+static void run_read(const struct runner *r, const struct job *job, json_t *result)
+{
+	struct imee_walk_opts opts;
+	unsigned char *buf;
+	struct imee_mem mem;
+	int err;
+
+	out_set(result, "space", json_string(job_space_name(job->space)));
+	out_set(result, "address", out_hex(job->address));
+	out_set(result, "length", json_integer(job->length));
+	if (job->space == SPACE_VIRTUAL) {
+		if (!have_vcpu(r, result) || !get_mem(r, job, &mem, result))
+			return;
+		opts = r->walk;
+		opts.cr3 = imee_linux_cr3_for(r->vcpu->cr3, job->address);
+	}
+	/* length is at most JOB_READ_MAX: the parser checked it. */
+	buf = malloc(job->length);
+	if (!buf) {
+		fail_with(result, "out-of-memory", "out of memory");
+		return;
+	}
+	if (job->space == SPACE_PHYSICAL)
+		err = imee_session_read_phys(r->session, job->engine, job->address, buf,
+					     job->length);
+	else
+		err = imee_virt_read(&mem, &opts, job->address, buf, job->length);
+	if (err) {
+		fail_last(result);
+	} else {
+		out_set(result, "ok", json_true());
+		out_set(result, "format", json_string(job_format_name(job->format)));
+		out_set(result, "value", format_bytes(job, buf));
+	}
+	free(buf);
+}
+
+static json_t *walk_steps(const struct imee_walk *w)
+{
+	json_t *steps = out_array();
+	unsigned int i;
+
+	for (i = 0; i < w->nr_steps && i < IMEE_WALK_MAX_LEVELS; i++) {
+		const struct imee_walk_step *st = &w->steps[i];
+		json_t *s = out_object();
+
+		out_set(s, "level", json_integer(st->level));
+		out_set(s, "name", json_string(imee_walk_level_name(st->level)));
+		out_set(s, "table", out_hex(st->table));
+		out_set(s, "index", json_integer(st->index));
+		out_set(s, "entry", out_hex(st->entry));
+		out_append(steps, s);
+	}
+	return steps;
+}
+
+static void run_translate(const struct runner *r, const struct job *job, json_t *result)
+{
+	struct imee_walk_opts opts = r->walk;
+	struct imee_mem mem;
+	struct imee_walk w;
+	uint64_t cr3;
+
+	out_set(result, "address", out_hex(job->address));
+	if (!have_vcpu(r, result) || !get_mem(r, job, &mem, result))
+		return;
+	cr3 = job->has_cr3 ? job->cr3 : r->vcpu->cr3;
+	opts.cr3 = imee_linux_cr3_for(cr3, job->address);
+	out_set(result, "cr3", out_hex(cr3));
+	/* The table the walk starts from, after the PTI rule and masking. */
+	out_set(result, "root", out_hex(opts.cr3 & 0x000ffffffffff000ULL));
+	if (imee_walk(&mem, &opts, job->address, &w)) {
+		fail_last(result);
+		return;
+	}
+	if (w.fault) {
+		imee_walk_error(&w);
+		fail_last(result);
+	} else {
+		out_set(result, "ok", json_true());
+		out_set(result, "physical", out_hex(w.pa));
+		out_set(result, "page_size", json_integer((json_int_t)w.page_size));
+		out_set(result, "level", json_integer(w.level));
+		out_set(result, "writable", json_boolean(w.writable));
+		out_set(result, "user", json_boolean(w.user));
+		out_set(result, "nx", json_boolean(w.nx));
+	}
+	/* A failed walk's steps show where it stopped: as useful as a good one's. */
+	if (job->verbose)
+		out_set(result, "steps", walk_steps(&w));
+}
+
+static json_t *run_job(const struct runner *r, const struct job *job)
+{
+	json_t *result = out_object();
+	uint64_t t0 = now_ns();
+
+	out_set(result, "id", json_string(job->id));
+	out_set(result, "type", json_string(job_type_name(job->type)));
+	out_set(result, "engine", json_string(imee_engine_name(job->engine)));
+	/* Set here to keep its place near the top; runners set the outcome. */
+	out_set(result, "ok", json_false());
+	switch (job->type) {
+	case JOB_BANNER:
+		run_banner(r, job, result);
+		break;
+	case JOB_READ:
+		run_read(r, job, result);
+		break;
+	case JOB_TRANSLATE:
+		run_translate(r, job, result);
+		break;
+	}
+	out_set(result, "time_ns", json_integer((json_int_t)(now_ns() - t0)));
+	return result;
+}
+
+static json_t *target_json(const struct runner *r)
+{
+	const struct job_target *t = &r->jf->target;
+	const struct imee_memslot *slots;
+	const struct imee_vcpu_regs *vcpus;
+	size_t i, nr_slots = imee_session_memslots(r->session, &slots);
+	json_t *target = out_object();
+	uint64_t ram = 0;
+
+	for (i = 0; i < nr_slots; i++)
+		ram += slots[i].size;
+	out_set(target, "pid", json_integer(t->pid));
+	if (t->has_vm_fd)
+		out_set(target, "vm_fd", json_integer(t->vm_fd));
+	out_set(target, "vmm_pid", json_integer(imee_session_vmm_pid(r->session)));
+	out_set(target, "api_version", json_integer(imee_session_api_version(r->session)));
+	out_set(target, "memslots", json_integer((json_int_t)nr_slots));
+	out_set(target, "ram", json_integer((json_int_t)ram));
+	out_set(target, "vcpus", json_integer((json_int_t)imee_session_vcpus(r->session, &vcpus)));
+	if (r->vcpu) {
+		out_set(target, "vcpu", json_integer(r->vcpu->vcpu_id));
+		out_set(target, "paging", json_string(imee_paging_name(r->walk.paging)));
+		out_set(target, "cr3", out_hex(r->vcpu->cr3));
+	} else {
+		out_set(target, "paging", json_string("unknown"));
+	}
+	out_set(target, "engine", json_string(imee_engine_name(r->jf->engine)));
+	return target;
+}
+
+/* The vCPU the job file names, or the first; false (with a message) if absent. */
+static bool pick_vcpu(struct runner *r)
+{
+	const struct imee_vcpu_regs *vcpus;
+	size_t i, nr = imee_session_vcpus(r->session, &vcpus);
+	bool named = r->jf->target.has_vcpu;
+
+	r->vcpu = NULL;
+	for (i = 0; i < nr; i++) {
+		if (!named || vcpus[i].vcpu_id == r->jf->target.vcpu) {
+			r->vcpu = &vcpus[i];
+			break;
+		}
+	}
+	if (!r->vcpu && named) {
+		cli_error("target.vcpu: the target has no vCPU %u", r->jf->target.vcpu);
+		return false;
+	}
+	if (r->vcpu) {
+		imee_walk_opts_from_vcpu(r->vcpu, &r->walk);
+		r->walk.maxphyaddr = r->jf->target.maxphyaddr;
+	}
+	return true;
+}
+
+static int run_file(const struct job_file *jf)
+{
+	struct runner r = { .jf = jf };
+	json_t *doc, *results;
+	size_t i;
+	int ret;
+
+	r.session = cli_attach(jf->target.pid, jf->target.has_vm_fd, jf->target.vm_fd);
+	if (!r.session)
+		return EXIT_RUNTIME;
+	if (!pick_vcpu(&r)) {
+		imee_session_detach(r.session);
+		return EXIT_RUNTIME;
+	}
+	doc = out_object();
+	results = out_array();
+	out_set(doc, "target", target_json(&r));
+	for (i = 0; i < jf->nr_jobs; i++)
+		out_append(results, run_job(&r, &jf->jobs[i]));
+	out_set(doc, "results", results);
+	ret = out_print(doc, stdout) ? EXIT_RUNTIME : EXIT_OK;
+	json_decref(doc);
+	imee_session_detach(r.session);
+	return ret;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct job_error err;
+	struct job_file jf;
+	char msg[512], *text;
+	const char *path;
+	size_t len;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		cli_error("run needs one job file (or '-' for stdin)");
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	path = argv[optind];
+
+	ret = job_file_read(path, &text, &len, &err);
+	if (ret) {
+		job_error_format(path, &err, msg, sizeof(msg));
+		cli_error("%s", msg);
+		return ret == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+	}
+	ret = job_file_parse(text, len, &jf, &err);
+	free(text);
+	if (ret) {
+		job_error_format(path, &err, msg, sizeof(msg));
+		cli_error("%s", msg);
+		return ret == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+	}
+	ret = run_file(&jf);
+	job_file_free(&jf);
+	return ret;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The guest that fake_device.c emulates behind a fake /dev/imee, and what
+ * test_run.c expects imeectl to find in it.
+ *
+ * Guest RAM: [0, 16 MiB) and [32 MiB, 48 MiB), a hole between. Page tables
+ * are a Linux PTI pair; vCPU 0 runs a user process (CR3 = the user half,
+ * with a PCID), vCPU 1 the kernel. Environment knobs: IMEE_FAKE_LA57=1 for
+ * 5-level paging, IMEE_FAKE_VCPUS=N vCPUs, IMEE_FAKE_DIE=1 for a target that
+ * dies right after the view is mapped (its view then raises SIGBUS),
+ * IMEE_FAKE_NODEV=1 for no /dev/imee.
+ */
+#ifndef IMEE_TESTS_FAKE_GUEST_H
+#define IMEE_TESTS_FAKE_GUEST_H
+
+#define FG_PID 4242
+#define FG_VM_FD 7
+
+#define FG_SLOT0_SIZE (16ULL << 20)
+#define FG_SLOT1_GPA (32ULL << 20)
+#define FG_SLOT1_SIZE (16ULL << 20)
+#define FG_VIEW_SIZE (FG_SLOT1_GPA + FG_SLOT1_SIZE)
+#define FG_HOLE_PA 0x1000000ULL
+
+/* Kernel text: two 2 MiB pages, read-only, executable. */
+#define FG_TEXT_VA 0xffffffff81000000ULL
+#define FG_TEXT_PA 0x2000000ULL
+#define FG_BANNER_VA (FG_TEXT_VA + 0x200100)
+#define FG_BANNER_PA (FG_TEXT_PA + 0x200100)
+/* Kernel data: one 4 KiB page, writable, NX, physically below the text. */
+#define FG_DATA_VA 0xffffffff82000000ULL
+#define FG_DATA_PA 0x300000ULL
+#define FG_PRINTK_PA (FG_DATA_PA + 0x100) /* the banner as logged: no newline */
+#define FG_PIDMAX_VA (FG_DATA_VA + 0x800)
+#define FG_PIDMAX_PA (FG_DATA_PA + 0x800)
+#define FG_PIDMAX 32768
+/* A user page, in both halves of the pair. */
+#define FG_USER_VA 0x400000ULL
+#define FG_USER_PA 0x500000ULL
+
+#define FG_BANNER                                                                   \
+	"Linux version 6.1.0-fake-amd64 (debian-kernel@lists.debian.org) (gcc-12 "  \
+	"(Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP " \
+	"PREEMPT_DYNAMIC Debian 6.1.0-1 (2024-01-01)"
+
+#endif /* IMEE_TESTS_FAKE_GUEST_H */

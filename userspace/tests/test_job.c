@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Job files: what is accepted, how each kind of mistake is reported, and
+ * imeectl's exit statuses, run as a subprocess (path in argv[1] or
+ * $IMEECTL).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "job.h"
+#include "output.h"
+#include "subproc.h"
+#include "tap.h"
+
+static const char *imeectl;
+
+static int parse(const char *text, struct job_file *jf, struct job_error *err)
+{
+	return job_file_parse(text, strlen(text), jf, err);
+}
+
+/* The text must be refused, naming path and a message containing msg. */
+static bool refused(const char *text, const char *path, const char *msg)
+{
+	struct job_error err;
+	struct job_file jf;
+	bool ok = true;
+
+	if (parse(text, &jf, &err) != -EINVAL) {
+		job_file_free(&jf);
+		printf("# accepted: %s\n", text);
+		return EXPECT(false);
+	}
+	ok &= EXPECT_STR(err.path, path);
+	ok &= EXPECT_HAS(err.message, msg);
+	if (!ok)
+		printf("# for: %s\n", text);
+	return ok;
+}
+
+#define TARGET "\"target\": {\"pid\": 1234}"
+#define JOBS(...) "{" TARGET ", \"jobs\": [" __VA_ARGS__ "]}"
+#define READ(extra) "{\"id\": \"r\", \"type\": \"read\", \"space\": \"virtual\", " extra "}"
+
+static void valid_file(void)
+{
+	static const char text[] =
+		"{\"target\": {\"pid\": 1234, \"vm_fd\": 12, \"vcpu\": 1, \"maxphyaddr\": 46},\n"
+		" \"engine\": \"legacy\",\n"
+		" \"jobs\": [{\"id\": \"b\", \"type\": \"banner\"},\n"
+		"  {\"id\": \"r\", \"type\": \"read\", \"space\": \"virtual\",\n"
+		"   \"address\": \"0xffffffff81000000\", \"length\": 64, \"format\": \"hex\"},\n"
+		"  {\"id\": \"p\", \"type\": \"read\", \"space\": \"physical\", \"engine\": "
+		"\"software\",\n"
+		"   \"address\": 4096, \"length\": 16, \"format\": \"u64\"},\n"
+		"  {\"id\": \"s\", \"type\": \"read\", \"space\": \"virtual\",\n"
+		"   \"address\": \"0XFFFFFFFF81000000\", \"length\": 1048576},\n"
+		"  {\"id\": \"t\", \"type\": \"translate\", \"address\": \"0x0\", \"verbose\": true,\n"
+		"   \"cr3\": \"0x1234000\"}]}\n";
+	struct job_error err;
+	struct job_file jf;
+
+	REQUIRE(parse(text, &jf, &err) == 0);
+	EXPECT_INT(jf.target.pid, 1234);
+	EXPECT(jf.target.has_vm_fd);
+	EXPECT_INT(jf.target.vm_fd, 12);
+	EXPECT(jf.target.has_vcpu);
+	EXPECT_INT(jf.target.vcpu, 1);
+	EXPECT_INT(jf.target.maxphyaddr, 46);
+	EXPECT_INT(jf.engine, IMEE_ENGINE_LEGACY);
+	REQUIRE(jf.nr_jobs == 5);
+	EXPECT_STR(jf.jobs[0].id, "b");
+	EXPECT_INT(jf.jobs[0].type, JOB_BANNER);
+	EXPECT_INT(jf.jobs[0].engine, IMEE_ENGINE_LEGACY); /* the file's default */
+	EXPECT_INT(jf.jobs[1].type, JOB_READ);
+	EXPECT_INT(jf.jobs[1].space, SPACE_VIRTUAL);
+	EXPECT_U64(jf.jobs[1].address, 0xffffffff81000000ULL);
+	EXPECT_INT(jf.jobs[1].length, 64);
+	EXPECT_INT(jf.jobs[1].format, FORMAT_HEX);
+	EXPECT_INT(jf.jobs[2].engine, IMEE_ENGINE_SOFTWARE); /* its own */
+	EXPECT_INT(jf.jobs[2].space, SPACE_PHYSICAL);
+	EXPECT_U64(jf.jobs[2].address, 4096);
+	EXPECT_INT(jf.jobs[2].format, FORMAT_U64);
+	EXPECT_U64(jf.jobs[3].address, 0xffffffff81000000ULL);
+	EXPECT_INT(jf.jobs[3].format, FORMAT_HEX); /* the default */
+	EXPECT_INT(jf.jobs[3].length, 1048576);
+	EXPECT_INT(jf.jobs[4].type, JOB_TRANSLATE);
+	EXPECT(jf.jobs[4].verbose);
+	EXPECT(jf.jobs[4].has_cr3);
+	EXPECT_U64(jf.jobs[4].cr3, 0x1234000);
+	job_file_free(&jf);
+
+	/* The minimal file; no jobs at all is fine too. */
+	REQUIRE(parse(JOBS(""), &jf, &err) == 0);
+	EXPECT_INT(jf.nr_jobs, 0);
+	EXPECT(!jf.target.has_vm_fd);
+	EXPECT(!jf.target.has_vcpu);
+	EXPECT_INT(jf.engine, IMEE_ENGINE_SOFTWARE);
+	job_file_free(&jf);
+}
+
+static void malformed_json_has_line_and_column(void)
+{
+	static const char text[] = "{\"target\": {\"pid\": 1},\n"
+				   " \"jobs\": [\n"
+				   "   {\"id\": \"a\",, \"type\": \"banner\"}]}\n";
+	struct job_error err;
+	struct job_file jf;
+	char msg[512];
+
+	REQUIRE(parse(text, &jf, &err) == -EINVAL);
+	EXPECT_INT(err.line, 3);
+	EXPECT_INT(err.column, 15);
+	EXPECT_HAS(err.message, "invalid JSON");
+	job_error_format("jobs.json", &err, msg, sizeof(msg));
+	EXPECT_HAS(msg, "jobs.json:3:15: invalid JSON");
+
+	REQUIRE(parse("{\"target\": {\"pid\": 1}, \"jobs\": [", &jf, &err) == -EINVAL);
+	EXPECT_INT(err.line, 1);
+	/* Duplicate keys are refused by the parser, with their place. */
+	REQUIRE(parse("{\"target\": {\"pid\": 1},\n \"jobs\": [], \"jobs\": []}", &jf, &err) ==
+		-EINVAL);
+	EXPECT_INT(err.line, 2);
+	EXPECT_HAS(err.message, "duplicate");
+	/* Trailing garbage. */
+	REQUIRE(parse(JOBS("") " x", &jf, &err) == -EINVAL);
+	EXPECT(err.line == 1 && err.column > 0);
+	/* Not an object. */
+	EXPECT(refused("[1, 2]", "", "object"));
+	EXPECT(refused("", "", "invalid JSON"));
+}
+
+static void unknown_fields(void)
+{
+	struct job_error err;
+	struct job_file jf;
+	char msg[512];
+
+	EXPECT(refused("{" TARGET ", \"jobs\": [], \"bogus\": 1}", "bogus", "unknown field"));
+	EXPECT(refused("{\"target\": {\"pid\": 1, \"pidd\": 2}, \"jobs\": []}", "target.pidd",
+		       "unknown field"));
+	EXPECT(refused(JOBS("{\"id\": \"b\", \"type\": \"banner\"}, " READ(
+			       "\"address\": \"0x1000\", \"lenght\": 8")),
+		       "jobs[1].lenght", "unknown field"));
+	/* Fields of another job type are unknown here. */
+	EXPECT(refused(JOBS("{\"id\": \"b\", \"type\": \"banner\", \"address\": \"0x1000\"}"),
+		       "jobs[0].address", "a banner job has: id, type, engine"));
+	EXPECT(refused(JOBS("{\"id\": \"t\", \"type\": \"translate\", \"address\": \"0x1\","
+			    " \"length\": 8}"),
+		       "jobs[0].length", "unknown field"));
+	/* The formatted message names the file and the path. */
+	REQUIRE(parse("{" TARGET ", \"jobs\": [], \"bogus\": 1}", &jf, &err) == -EINVAL);
+	job_error_format("j.json", &err, msg, sizeof(msg));
+	EXPECT_HAS(msg, "j.json: bogus: unknown field");
+	job_error_format("-", &err, msg, sizeof(msg));
+	EXPECT_HAS(msg, "<stdin>: bogus");
+}
+
+static void wrong_types_and_values(void)
+{
+	EXPECT(refused("{\"jobs\": []}", "target", "missing"));
+	EXPECT(refused("{\"target\": 5, \"jobs\": []}", "target", "object"));
+	EXPECT(refused("{\"target\": {\"pid\": \"1234\"}, \"jobs\": []}", "target.pid", "integer"));
+	EXPECT(refused("{\"target\": {\"pid\": 0}, \"jobs\": []}", "target.pid", "1.."));
+	EXPECT(refused("{\"target\": {}, \"jobs\": []}", "target.pid", "missing"));
+	EXPECT(refused("{\"target\": {\"pid\": 1, \"vm_fd\": -1}, \"jobs\": []}", "target.vm_fd",
+		       "0.."));
+	EXPECT(refused("{\"target\": {\"pid\": 1, \"maxphyaddr\": 64}, \"jobs\": []}",
+		       "target.maxphyaddr", "32..52"));
+	EXPECT(refused("{" TARGET "}", "jobs", "missing"));
+	EXPECT(refused("{" TARGET ", \"jobs\": {}}", "jobs", "array"));
+	EXPECT(refused(JOBS("5"), "jobs[0]", "object"));
+	EXPECT(refused(JOBS("{\"id\": \"x\"}"), "jobs[0].type", "missing"));
+	EXPECT(refused(JOBS("{\"id\": \"x\", \"type\": \"dump\"}"), "jobs[0].type",
+		       "\"banner\", \"read\" or \"translate\""));
+	EXPECT(refused(JOBS("{\"type\": \"banner\"}"), "jobs[0].id", "missing"));
+	EXPECT(refused(JOBS("{\"id\": 7, \"type\": \"banner\"}"), "jobs[0].id", "string"));
+	EXPECT(refused(JOBS("{\"id\": \"\", \"type\": \"banner\"}"), "jobs[0].id", "1..64"));
+	EXPECT(refused(JOBS("{\"id\": \"a\", \"type\": \"banner\"}, {\"id\": \"a\", \"type\": "
+			    "\"banner\"}"),
+		       "jobs[1].id", "already the id of jobs[0]"));
+	EXPECT(refused(JOBS(READ("\"address\": \"0x1000\"")), "jobs[0].length", "missing"));
+	EXPECT(refused(JOBS(READ("\"address\": \"0x1000\", \"length\": \"64\"")), "jobs[0].length",
+		       "integer"));
+	EXPECT(refused(JOBS(READ("\"address\": \"0x1000\", \"length\": 8, \"format\": \"bin\"")),
+		       "jobs[0].format", "\"hex\", \"u64\" or \"string\""));
+	EXPECT(refused(JOBS("{\"id\": \"r\", \"type\": \"read\", \"space\": \"kernel\","
+			    " \"address\": 1, \"length\": 1}"),
+		       "jobs[0].space", "\"virtual\" or \"physical\""));
+	EXPECT(refused(JOBS("{\"id\": \"t\", \"type\": \"translate\", \"address\": \"0x1\","
+			    " \"verbose\": \"yes\"}"),
+		       "jobs[0].verbose", "true or false"));
+}
+
+static void addresses(void)
+{
+	EXPECT(refused(JOBS(READ("\"address\": \"1000\", \"length\": 8")), "jobs[0].address",
+		       "0x"));
+	EXPECT(refused(JOBS(READ("\"address\": \"0x\", \"length\": 8")), "jobs[0].address", "0x"));
+	EXPECT(refused(JOBS(READ("\"address\": \"0x12g4\", \"length\": 8")), "jobs[0].address",
+		       "not a hex number"));
+	EXPECT(refused(JOBS(READ("\"address\": \"0x1ffffffffffffffff\", \"length\": 8")),
+		       "jobs[0].address", "64 bits"));
+	EXPECT(refused(JOBS(READ("\"address\": -4096, \"length\": 8")), "jobs[0].address",
+		       "negative"));
+	EXPECT(refused(JOBS(READ("\"address\": 4096.5, \"length\": 8")), "jobs[0].address",
+		       "\"0x...\" string or an integer"));
+	EXPECT(refused(JOBS(READ("\"address\": \"0xffffffffffffffff\", \"length\": 2")),
+		       "jobs[0].address", "wraps"));
+	EXPECT(refused(JOBS("{\"id\": \"t\", \"type\": \"translate\", \"address\": \"0x1\","
+			    " \"cr3\": true}"),
+		       "jobs[0].cr3", "string or an integer"));
+	/* Leading zeros are fine as long as the value fits. */
+	{
+		struct job_error err;
+		struct job_file jf;
+
+		REQUIRE(parse(JOBS(READ("\"address\": \"0x00000000000000000ffff\", \"length\": 8")),
+			      &jf, &err) == 0);
+		EXPECT_U64(jf.jobs[0].address, 0xffff);
+		job_file_free(&jf);
+	}
+}
+
+static void lengths(void)
+{
+	EXPECT(refused(JOBS(READ("\"address\": \"0x1000\", \"length\": 0")), "jobs[0].length",
+		       "must be 1..1048576"));
+	EXPECT(refused(JOBS(READ("\"address\": \"0x1000\", \"length\": 1048577")), "jobs[0].length",
+		       "must be 1..1048576"));
+	EXPECT(refused(JOBS(READ("\"address\": \"0x1000\", \"length\": -1")), "jobs[0].length",
+		       "must be 1..1048576"));
+	EXPECT(refused(JOBS(READ("\"address\": \"0x1000\", \"length\": 99999999999999999999")), "",
+		       "invalid JSON")); /* jansson refuses the integer itself */
+	EXPECT(refused(JOBS(READ("\"address\": \"0x1000\", \"length\": 12, \"format\": \"u64\"")),
+		       "jobs[0].length", "multiple of 8"));
+	/* The path names the right job. */
+	EXPECT(refused(JOBS("{\"id\": \"a\", \"type\": \"banner\"}, {\"id\": \"b\", \"type\": "
+			    "\"banner\"}, " READ("\"address\": \"0x1000\", \"length\": 0")),
+		       "jobs[2].length", "must be 1..1048576"));
+}
+
+static void engines(void)
+{
+	EXPECT(refused("{" TARGET ", \"engine\": \"imee\", \"jobs\": []}", "engine",
+		       "not available yet"));
+	EXPECT(refused(JOBS("{\"id\": \"b\", \"type\": \"banner\", \"engine\": \"imee\"}"),
+		       "jobs[0].engine", "not available yet"));
+	EXPECT(refused(JOBS("{\"id\": \"b\", \"type\": \"banner\", \"engine\": \"fast\"}"),
+		       "jobs[0].engine", "\"software\" or \"legacy\""));
+}
+
+static void too_many_jobs(void)
+{
+	size_t n = JOBS_MAX + 1, i, cap = 64 + n * 48, len = 0;
+	char *text = malloc(cap);
+
+	REQUIRE(text);
+	len += (size_t)snprintf(text + len, cap - len, "{" TARGET ", \"jobs\": [");
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"%s{\"id\": \"j%zu\", \"type\": \"banner\"}", i ? "," : "",
+					i);
+	snprintf(text + len, cap - len, "]}");
+	EXPECT(refused(text, "jobs", "more than 4096"));
+	free(text);
+}
+
+/* output.c: strings from guest memory always become valid JSON strings. */
+static void output_strings(void)
+{
+	static const unsigned char mixed[] = {
+		'o', 'k', 0xc3, 0xa9, 0xff, 'x', 0xe2, 0x82, 0, 'z'
+	};
+	json_t *v = out_c_string(mixed, sizeof(mixed));
+
+	REQUIRE(v);
+	/* "ok", U+00E9, U+FFFD for 0xff, "x", U+FFFD twice for a truncated sequence. */
+	EXPECT_STR(json_string_value(v), "ok\xc3\xa9\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbd");
+	json_decref(v);
+	v = out_hex_bytes("\x01\xab", 2);
+	EXPECT_STR(json_string_value(v), "01ab");
+	json_decref(v);
+	v = out_u64_words("\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	EXPECT_STR(json_string_value(v), "0x807060504030201");
+	json_decref(v);
+	v = out_u64_words("\x01\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0", 16);
+	EXPECT_INT(json_array_size(v), 2);
+	EXPECT_STR(json_string_value(json_array_get(v, 1)), "0x2");
+	json_decref(v);
+	EXPECT(!out_failed());
+}
+
+static struct subproc_result res;
+
+/* Run imeectl with args and stdin from input (NULL: empty). */
+static int run(const char *const *args, const char *input)
+{
+	return subproc_run(imeectl, args, NULL, input, &res);
+}
+
+static void write_temp(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		perror(path);
+	close(fd);
+}
+
+static void cli_bad_job_files_exit_2(void)
+{
+	char bad_json[] = "/tmp/imee-test-job-XXXXXX", bad_field[] = "/tmp/imee-test-job-XXXXXX";
+	const char *a1[] = { "run", bad_json, NULL };
+	const char *a2[] = { "run", bad_field, NULL };
+	const char *a3[] = { "run", "-", NULL };
+	const char *a4[] = { "run", "/nonexistent/job.json", NULL };
+
+	write_temp(bad_json, "{\"target\": {\"pid\": 1},\n \"jobs\": [");
+	write_temp(bad_field, JOBS(READ("\"address\": \"0x1000\", \"length\": 0")));
+
+	EXPECT_INT(run(a1, NULL), 2);
+	EXPECT_STR(res.out, "");
+	EXPECT_HAS(res.err, bad_json);
+	EXPECT_HAS(res.err, ":2:");
+	EXPECT_INT(run(a2, NULL), 2);
+	EXPECT_STR(res.out, "");
+	EXPECT_HAS(res.err, "jobs[0].length: must be 1..1048576");
+	EXPECT_INT(run(a3, "{\"target\": {\"pid\": 1}, \"jobs\": [], \"bogus\": 1}"), 2);
+	EXPECT_HAS(res.err, "<stdin>: bogus: unknown field");
+	EXPECT_INT(run(a4, NULL), 2);
+	EXPECT_HAS(res.err, "/nonexistent/job.json");
+	unlink(bad_json);
+	unlink(bad_field);
+}
+
+static void cli_usage_and_help(void)
+{
+	const char *help[] = { "--help", NULL };
+	const char *run_help[] = { "run", "--help", NULL };
+	const char *info_help[] = { "info", "--help", NULL };
+	const char *vms_help[] = { "vms", "--help", NULL };
+	const char *none[] = { NULL };
+	const char *unknown[] = { "frobnicate", NULL };
+	const char *run_none[] = { "run", NULL };
+	const char *info_nopid[] = { "info", NULL };
+	const char *info_badpid[] = { "info", "--pid", "12x", NULL };
+	const char *bad_option[] = { "vms", "--bogus", NULL };
+
+	EXPECT_INT(run(help, NULL), 0);
+	EXPECT_HAS(res.out, "Exit status");
+	EXPECT_HAS(res.out, "2  usage error");
+	EXPECT_INT(run(run_help, NULL), 0);
+	EXPECT_HAS(res.out, "Usage: imeectl run");
+	EXPECT_INT(run(info_help, NULL), 0);
+	EXPECT_HAS(res.out, "--vm-fd");
+	EXPECT_INT(run(vms_help, NULL), 0);
+	EXPECT_HAS(res.out, "--json");
+	EXPECT_INT(run(none, NULL), 2);
+	EXPECT_INT(run(unknown, NULL), 2);
+	EXPECT_HAS(res.err, "unknown command");
+	EXPECT_INT(run(run_none, NULL), 2);
+	EXPECT_INT(run(info_nopid, NULL), 2);
+	EXPECT_HAS(res.err, "--pid");
+	EXPECT_INT(run(info_badpid, NULL), 2);
+	EXPECT_INT(run(bad_option, NULL), 2);
+}
+
+static void cli_runtime_failure_exit_1(void)
+{
+	const char *args[] = { "run", "-", NULL };
+	const char *vms[] = { "vms", "--json", NULL };
+	json_error_t jerr;
+	json_t *doc;
+
+	/* A valid file, but no /dev/imee here (or no such VM): 1, and no JSON. */
+	if (access(IMEE_DEVICE_PATH, F_OK) == 0) {
+		printf("# %s exists: skipping the no-device check\n", IMEE_DEVICE_PATH);
+	} else {
+		EXPECT_INT(run(args, JOBS("{\"id\": \"b\", \"type\": \"banner\"}")), 1);
+		EXPECT_STR(res.out, "");
+		EXPECT_HAS(res.err, IMEE_DEVICE_PATH);
+	}
+	/* vms works without the device and prints JSON. */
+	EXPECT_INT(run(vms, NULL), 0);
+	doc = json_loads(res.out, 0, &jerr);
+	EXPECT(doc && json_is_array(json_object_get(doc, "vms")));
+	json_decref(doc);
+}
+
+int main(int argc, char **argv)
+{
+	imeectl = argc > 1 ? argv[1] : getenv("IMEECTL");
+	tap_run(valid_file, "a valid job file, with defaults and overrides");
+	tap_run(malformed_json_has_line_and_column, "malformed JSON: line and column");
+	tap_run(unknown_fields, "unknown fields are errors, with their path");
+	tap_run(wrong_types_and_values, "wrong types and values name the field");
+	tap_run(addresses, "addresses: \"0x...\" strings or integers that fit");
+	tap_run(lengths, "lengths are bounded");
+	tap_run(engines, "engines: software, legacy; imee not yet");
+	tap_run(too_many_jobs, "the number of jobs is bounded");
+	tap_run(output_strings, "guest bytes become valid JSON strings");
+	if (!imeectl) {
+		printf("# no imeectl given (argv[1] or $IMEECTL): the CLI was not tested\n");
+		tap_done();
+		return 1;
+	}
+	tap_run(cli_bad_job_files_exit_2, "imeectl run: bad job files exit 2, nothing on stdout");
+	tap_run(cli_usage_and_help, "imeectl: --help everywhere, usage errors exit 2");
+	tap_run(cli_runtime_failure_exit_1, "imeectl: runtime failure exits 1; vms --json");
+	return tap_done();
+}

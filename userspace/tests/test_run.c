@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imeectl end to end, against the fake /dev/imee of fake_device.c (the
+ * imeectl-fake binary next to this test): the JSON document of 'run' for
+ * every job type and both engines, failures that leave the other jobs
+ * alone, 5-level paging, many vCPUs, a target that dies (SIGBUS in the
+ * view), attach errors, and 'info'.
+ */
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "fake_guest.h"
+#include "subproc.h"
+#include "tap.h"
+
+#define KERNEL_PGD "0x10000" /* the fake's first page-table allocation */
+
+static char fake[PATH_MAX];
+static struct subproc_result res;
+static json_t *doc;
+
+/* Run 'imeectl-fake run -' on target (JSON members) and jobs; parse stdout. */
+static json_t *run_target(const char *target, const char *jobs, const char *const *env)
+{
+	static const char *const args[] = { "run", "-", NULL };
+	char text[16384];
+	json_error_t jerr;
+
+	snprintf(text, sizeof(text), "{\"target\": {%s}, \"jobs\": [%s]}", target, jobs);
+	json_decref(doc);
+	doc = NULL;
+	subproc_run(fake, args, env, text, &res);
+	if (res.status == 0)
+		doc = json_loads(res.out, 0, &jerr);
+	if (res.status != 0)
+		printf("# imeectl exited with %d: %.*s\n", res.status, (int)strcspn(res.err, "\n"),
+		       res.err);
+	return doc;
+}
+
+static json_t *run_jobs(const char *jobs, const char *const *env)
+{
+	char target[64];
+
+	snprintf(target, sizeof(target), "\"pid\": %d", FG_PID);
+	return run_target(target, jobs, env);
+}
+
+static json_t *result(const char *id)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "results"), i, r) {
+		const char *rid = json_string_value(json_object_get(r, "id"));
+
+		if (rid && !strcmp(rid, id))
+			return r;
+	}
+	printf("# no result \"%s\"\n", id);
+	return NULL;
+}
+
+static const char *str(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static long long num(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+static bool ok(json_t *r)
+{
+	if (json_is_true(json_object_get(r, "ok")))
+		return true;
+	printf("# %s failed: %s\n", str(r, "id"),
+	       str(json_object_get(r, "error"), "message") ?: "(no message)");
+	return false;
+}
+
+static const char *code(json_t *r)
+{
+	return str(json_object_get(r, "error"), "code");
+}
+
+static void banner_and_target(void)
+{
+	json_t *t, *b;
+
+	REQUIRE(run_jobs("{\"id\": \"b\", \"type\": \"banner\"},"
+			 "{\"id\": \"bl\", \"type\": \"banner\", \"engine\": \"legacy\"}",
+			 NULL));
+	t = json_object_get(doc, "target");
+	EXPECT_INT(num(t, "pid"), FG_PID);
+	EXPECT_STR(str(t, "paging"), "4-level");
+	EXPECT_INT(num(t, "vcpus"), 2);
+	EXPECT_INT(num(t, "memslots"), 2);
+	EXPECT_INT(num(t, "ram"), 32 << 20);
+	EXPECT_STR(str(t, "engine"), "software");
+	b = result("b");
+	REQUIRE(b && ok(b));
+	EXPECT_STR(str(b, "value"), FG_BANNER);
+	EXPECT_STR(str(b, "address"), "0xffffffff81200100");
+	EXPECT_STR(str(b, "physical"), "0x2200100");
+	EXPECT_STR(str(b, "engine"), "software");
+	b = result("bl");
+	REQUIRE(b && ok(b));
+	EXPECT_STR(str(b, "value"), FG_BANNER);
+	EXPECT_STR(str(b, "engine"), "legacy");
+}
+
+static void translations(void)
+{
+	json_t *r, *steps;
+
+	REQUIRE(run_jobs(
+		"{\"id\": \"t\", \"type\": \"translate\", \"address\": "
+		"\"0xffffffff81001234\", \"verbose\": true},"
+		"{\"id\": \"tl\", \"type\": \"translate\", \"engine\": \"legacy\","
+		" \"address\": \"0xffffffff81001234\"},"
+		"{\"id\": \"d\", \"type\": \"translate\", \"address\": \"0xffffffff82000800\"},"
+		"{\"id\": \"u\", \"type\": \"translate\", \"address\": 4194304},"
+		"{\"id\": \"c\", \"type\": \"translate\", \"address\": \"0xffffffff81001234\","
+		" \"cr3\": \"0x11000\"}",
+		NULL));
+	r = result("t");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "physical"), "0x2001234");
+	EXPECT_INT(num(r, "page_size"), 2 << 20);
+	EXPECT_INT(num(r, "level"), 2);
+	EXPECT(json_is_false(json_object_get(r, "writable")));
+	EXPECT(json_is_false(json_object_get(r, "user")));
+	EXPECT(json_is_false(json_object_get(r, "nx")));
+	/* vCPU 0 runs user code under PTI: the kernel half of its pair is used. */
+	EXPECT_STR(str(r, "cr3"), "0x11801");
+	EXPECT_STR(str(r, "root"), KERNEL_PGD);
+	steps = json_object_get(r, "steps");
+	REQUIRE(json_array_size(steps) == 3);
+	EXPECT_STR(str(json_array_get(steps, 0), "name"), "PML4E");
+	EXPECT_STR(str(json_array_get(steps, 0), "table"), KERNEL_PGD);
+	EXPECT_INT(num(json_array_get(steps, 0), "index"), 511);
+	EXPECT_STR(str(json_array_get(steps, 2), "name"), "PDE");
+	EXPECT_INT(num(json_array_get(steps, 2), "index"), 8);
+	r = result("tl");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "physical"), "0x2001234");
+	EXPECT(!json_object_get(r, "steps"));
+	r = result("d");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "physical"), "0x300800");
+	EXPECT(json_is_true(json_object_get(r, "writable")));
+	EXPECT(json_is_true(json_object_get(r, "nx")));
+	r = result("u");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "physical"), "0x500000");
+	EXPECT(json_is_true(json_object_get(r, "user")));
+	EXPECT_STR(str(r, "root"), "0x11000"); /* user addresses keep the user half */
+	r = result("c");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "root"), KERNEL_PGD);
+}
+
+static void reads(void)
+{
+	json_t *r;
+
+	REQUIRE(run_jobs(
+		"{\"id\": \"p\", \"type\": \"read\", \"space\": \"virtual\","
+		" \"address\": \"0xffffffff82000800\", \"length\": 8, \"format\": \"u64\"},"
+		"{\"id\": \"pl\", \"type\": \"read\", \"space\": \"virtual\", \"engine\":"
+		" \"legacy\", \"address\": \"0xffffffff82000800\", \"length\": 8,"
+		" \"format\": \"u64\"},"
+		"{\"id\": \"s\", \"type\": \"read\", \"space\": \"virtual\","
+		" \"address\": \"0xffffffff81200100\", \"length\": 200, \"format\": \"string\"},"
+		"{\"id\": \"h\", \"type\": \"read\", \"space\": \"physical\","
+		" \"address\": \"0x2200100\", \"length\": 5},"
+		"{\"id\": \"w\", \"type\": \"read\", \"space\": \"physical\", \"engine\": \"legacy\","
+		" \"address\": \"0x2200100\", \"length\": 16, \"format\": \"u64\"},"
+		"{\"id\": \"big\", \"type\": \"read\", \"space\": \"virtual\","
+		" \"address\": \"0xffffffff81000000\", \"length\": 1048576}",
+		NULL));
+	r = result("p");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "value"), "0x8000");
+	r = result("pl");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "value"), "0x8000");
+	r = result("s");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "value"), FG_BANNER "\n"); /* up to the NUL */
+	r = result("h");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "value"), "4c696e7578");
+	r = result("w");
+	REQUIRE(r && ok(r));
+	EXPECT_INT(json_array_size(json_object_get(r, "value")), 2);
+	EXPECT_STR(json_string_value(json_array_get(json_object_get(r, "value"), 0)),
+		   "0x65762078756e694c");
+	r = result("big");
+	REQUIRE(r && ok(r));
+	EXPECT_INT(strlen(str(r, "value")), 2 << 20);
+}
+
+static void failures_leave_others_alone(void)
+{
+	json_t *r, *e;
+
+	REQUIRE(run_jobs(
+		"{\"id\": \"nc\", \"type\": \"read\", \"space\": \"virtual\","
+		" \"address\": \"0x0000800000000000\", \"length\": 8},"
+		"{\"id\": \"nm\", \"type\": \"read\", \"space\": \"virtual\","
+		" \"address\": \"0xffffffff90000000\", \"length\": 8},"
+		"{\"id\": \"hole\", \"type\": \"read\", \"space\": \"physical\","
+		" \"address\": \"0x1000000\", \"length\": 8},"
+		"{\"id\": \"holel\", \"type\": \"read\", \"space\": \"physical\","
+		" \"engine\": \"legacy\", \"address\": \"0x1000000\", \"length\": 8},"
+		"{\"id\": \"far\", \"type\": \"read\", \"space\": \"physical\","
+		" \"address\": \"0xfffffffffff000\", \"length\": 8},"
+		"{\"id\": \"tv\", \"type\": \"translate\", \"address\": \"0xffffffff90000000\","
+		" \"verbose\": true},"
+		"{\"id\": \"b\", \"type\": \"banner\"}",
+		NULL));
+	r = result("nc");
+	REQUIRE(r);
+	EXPECT(json_is_false(json_object_get(r, "ok")));
+	EXPECT_STR(code(r), "non-canonical");
+	r = result("nm");
+	REQUIRE(r);
+	EXPECT_STR(code(r), "not-mapped");
+	e = json_object_get(r, "error");
+	EXPECT_INT(num(e, "level"), 2); /* the PDE of 0xffffffff90000000 is empty */
+	EXPECT_STR(str(e, "address"), "0xffffffff90000000");
+	EXPECT_HAS(str(e, "message"), "PDE");
+	EXPECT_STR(code(result("hole")), "out-of-ram");
+	EXPECT_STR(code(result("holel")), "out-of-ram");
+	EXPECT_STR(code(result("far")), "out-of-ram");
+	r = result("tv");
+	REQUIRE(r);
+	EXPECT_STR(code(r), "not-mapped");
+	EXPECT_INT(json_array_size(json_object_get(r, "steps")), 3); /* where it stopped */
+	r = result("b");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "value"), FG_BANNER);
+}
+
+static void five_level(void)
+{
+	static const char *const env[] = { "IMEE_FAKE_LA57=1", NULL };
+	json_t *r;
+
+	REQUIRE(run_jobs("{\"id\": \"b\", \"type\": \"banner\"},"
+			 "{\"id\": \"t\", \"type\": \"translate\", \"engine\": \"legacy\","
+			 " \"address\": \"0xffffffff81001234\", \"verbose\": true}",
+			 env));
+	EXPECT_STR(str(json_object_get(doc, "target"), "paging"), "5-level");
+	r = result("b");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "value"), FG_BANNER);
+	r = result("t");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "physical"), "0x2001234");
+	EXPECT_INT(json_array_size(json_object_get(r, "steps")), 4);
+	EXPECT_STR(str(json_array_get(json_object_get(r, "steps"), 0), "name"), "PML5E");
+}
+
+static void many_vcpus_and_vcpu_choice(void)
+{
+	static const char *const env[] = { "IMEE_FAKE_VCPUS=40", NULL };
+	char target[64];
+	json_t *t, *r;
+
+	/* More vCPUs than the first info call has room for: grown and retried. */
+	snprintf(target, sizeof(target), "\"pid\": %d, \"vcpu\": 39", FG_PID);
+	REQUIRE(run_target(target,
+			   "{\"id\": \"t\", \"type\": \"translate\", \"address\": "
+			   "\"0xffffffff81001234\"}",
+			   env));
+	t = json_object_get(doc, "target");
+	EXPECT_INT(num(t, "vcpus"), 40);
+	EXPECT_INT(num(t, "vcpu"), 39);
+	EXPECT_STR(str(t, "cr3"), KERNEL_PGD); /* vCPU 39 runs the kernel */
+	r = result("t");
+	REQUIRE(r && ok(r));
+
+	snprintf(target, sizeof(target), "\"pid\": %d, \"vcpu\": 99", FG_PID);
+	EXPECT(!run_target(target, "", env));
+	EXPECT_INT(res.status, 1);
+	EXPECT_HAS(res.err, "no vCPU 99");
+}
+
+static void target_dies(void)
+{
+	static const char *const env[] = { "IMEE_FAKE_DIE=1", NULL };
+	json_t *r;
+
+	/* The view faults (SIGBUS): caught, and the session says the target is gone. */
+	REQUIRE(run_jobs("{\"id\": \"b\", \"type\": \"banner\"},"
+			 "{\"id\": \"p\", \"type\": \"read\", \"space\": \"physical\","
+			 " \"address\": \"0x2200100\", \"length\": 8},"
+			 "{\"id\": \"l\", \"type\": \"read\", \"space\": \"physical\","
+			 " \"engine\": \"legacy\", \"address\": \"0x2200100\", \"length\": 8}",
+			 env));
+	r = result("b");
+	REQUIRE(r);
+	EXPECT_STR(code(r), "target-gone");
+	EXPECT_STR(code(result("p")), "target-gone");
+	EXPECT_STR(code(result("l")), "target-gone");
+}
+
+static void attach_errors(void)
+{
+	static const char *const nodev[] = { "IMEE_FAKE_NODEV=1", NULL };
+	char target[64];
+
+	EXPECT(!run_jobs("", nodev));
+	EXPECT_INT(res.status, 1);
+	EXPECT_STR(res.out, "");
+	EXPECT_HAS(res.err, "imee.ko");
+	EXPECT(!run_target("\"pid\": 1", "", NULL));
+	EXPECT_INT(res.status, 1);
+	EXPECT_HAS(res.err, "no process 1");
+	snprintf(target, sizeof(target), "\"pid\": %d, \"vm_fd\": 8", FG_PID);
+	EXPECT(!run_target(target, "", NULL));
+	EXPECT_HAS(res.err, "fd 8 is not open in process");
+	snprintf(target, sizeof(target), "\"pid\": %d, \"vm_fd\": %d", FG_PID, FG_VM_FD);
+	REQUIRE(run_target(target, "", NULL));
+	EXPECT_INT(num(json_object_get(doc, "target"), "vm_fd"), FG_VM_FD);
+}
+
+static void info_command(void)
+{
+	static const char *const text_args[] = { "info", "--pid", "4242", NULL };
+	static const char *const json_args[] = { "info", "--pid", "4242", "--json", NULL };
+	json_t *info, *slots, *vcpus;
+	json_error_t jerr;
+
+	EXPECT_INT(subproc_run(fake, text_args, NULL, NULL, &res), 0);
+	EXPECT_HAS(res.out, "0x0000000000000000-0x0000000000ffffff");
+	EXPECT_HAS(res.out, "0x0000000002000000-0x0000000002ffffff");
+	EXPECT_HAS(res.out, "4-level");
+	EXPECT_HAS(res.out, "cr3-current");
+	EXPECT_INT(subproc_run(fake, json_args, NULL, NULL, &res), 0);
+	info = json_loads(res.out, 0, &jerr);
+	REQUIRE(info);
+	slots = json_object_get(info, "memslots");
+	vcpus = json_object_get(info, "vcpus");
+	EXPECT_INT(json_array_size(slots), 2);
+	EXPECT_STR(str(json_array_get(slots, 0), "gpa"), "0x0"); /* sorted */
+	EXPECT_INT(num(json_array_get(slots, 1), "size"), 16 << 20);
+	EXPECT_INT(json_array_size(vcpus), 2);
+	EXPECT_STR(str(json_array_get(vcpus, 1), "paging"), "4-level");
+	EXPECT_STR(json_string_value(
+			   json_array_get(json_object_get(json_array_get(vcpus, 0), "flags"), 0)),
+		   "cr3-current");
+	EXPECT(json_is_false(json_object_get(info, "target_dead")));
+	json_decref(info);
+}
+
+int main(int argc, char **argv)
+{
+	char self[PATH_MAX];
+
+	(void)argc;
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(fake, sizeof(fake), "%s/imeectl-fake", dirname(self));
+	tap_run(banner_and_target, "run: banner (both engines) and the target object");
+	tap_run(translations, "run: translate, verbose steps, PTI root, cr3 override");
+	tap_run(reads, "run: virtual and physical reads in every format, 1 MiB");
+	tap_run(failures_leave_others_alone, "run: failed jobs give error codes, others run");
+	tap_run(five_level, "run: 5-level paging");
+	tap_run(many_vcpus_and_vcpu_choice, "run: 40 vCPUs (info grown), target.vcpu");
+	tap_run(target_dies, "run: a dead target's view faults: target-gone");
+	tap_run(attach_errors, "run: attach errors exit 1 with a reason");
+	tap_run(info_command, "info: text and JSON");
+	json_decref(doc);
+	return tap_done();
+}
