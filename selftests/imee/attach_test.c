@@ -22,6 +22,14 @@
 #include "lab.h"
 #include "kselftest_harness.h"
 
+/*
+ * Ground truth comes from the guests through an emulated serial line, a
+ * second or more per question in the nested lab: a generous bound on each
+ * test, not a timing assertion.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 600
+
 #define PAGE 4096ULL
 
 /* Physical address of the guest's linux_banner, from the guest's own facts:

@@ -90,13 +90,18 @@ static bool search_window(const unsigned char *w, size_t n, size_t *at_ret, size
 /* Bytes of a window kept for the next one: a pending candidate fits in them. */
 #define CARRY_MAX IMEE_LINUX_BANNER_MAX
 
+/* The last banner seen so far on one kind of page. */
+struct banner_candidate {
+	bool found;
+	uint64_t va;
+	size_t len;
+	char text[IMEE_LINUX_BANNER_MAX];
+};
+
 struct banner_scan {
 	const struct imee_mem *mem;
 	size_t carry; /* bytes at the start of buf from the virtually preceding page */
-	bool found; /* best_* hold the last banner seen so far */
-	uint64_t best_va;
-	size_t best_len;
-	char best_text[IMEE_LINUX_BANNER_MAX];
+	struct banner_candidate read_only, writable;
 	unsigned char buf[CARRY_MAX + IMEE_PAGE_SIZE];
 };
 
@@ -105,8 +110,9 @@ struct banner_scan {
  * every banner in it; the last one, in virtual order, wins (see
  * imee_linux_find_banner). Returns 0 to go on, or a negative errno.
  */
-static int scan_piece(struct banner_scan *scan, uint64_t va, uint64_t pa, size_t len)
+static int scan_piece(struct banner_scan *scan, uint64_t va, uint64_t pa, size_t len, bool writable)
 {
+	struct banner_candidate *best = writable ? &scan->writable : &scan->read_only;
 	const uint64_t window_va = va - scan->carry;
 	size_t n, keep, from = 0, at, text_len;
 	int err;
@@ -125,11 +131,11 @@ static int scan_piece(struct banner_scan *scan, uint64_t va, uint64_t pa, size_t
 		uint64_t cand_va = window_va + from + at;
 
 		/* A banner in the carried bytes was seen in the previous window. */
-		if (!scan->found || cand_va > scan->best_va) {
-			scan->found = true;
-			scan->best_va = cand_va;
-			scan->best_len = text_len;
-			memcpy(scan->best_text, scan->buf + from + at, text_len);
+		if (!best->found || cand_va > best->va) {
+			best->found = true;
+			best->va = cand_va;
+			best->len = text_len;
+			memcpy(best->text, scan->buf + from + at, text_len);
 		}
 		from += at + text_len + 2;
 	}
@@ -140,7 +146,7 @@ static int scan_piece(struct banner_scan *scan, uint64_t va, uint64_t pa, size_t
 }
 
 /* Scan the mapped run [va, va + run), physically contiguous from pa. */
-static int scan_run(struct banner_scan *scan, uint64_t va, uint64_t pa, uint64_t run)
+static int scan_run(struct banner_scan *scan, uint64_t va, uint64_t pa, uint64_t run, bool writable)
 {
 	uint64_t off = 0;
 	int ret;
@@ -152,7 +158,7 @@ static int scan_run(struct banner_scan *scan, uint64_t va, uint64_t pa, uint64_t
 
 		if (len > run - off)
 			len = (size_t)(run - off);
-		ret = scan_piece(scan, piece_va, pa + off, len);
+		ret = scan_piece(scan, piece_va, pa + off, len, writable);
 		if (ret)
 			return ret;
 		off += len;
@@ -167,7 +173,11 @@ static int scan_run(struct banner_scan *scan, uint64_t va, uint64_t pa, uint64_t
  * "# SMP ...") and the final linux_banner comes from init/version-timestamp.o,
  * linked after everything else: so the banner the kernel reports in
  * /proc/version is the LAST candidate in virtual-address order. Older kernels
- * have a single candidate, which the same rule picks.
+ * have a single candidate, which the same rule picks. Writable memory (.data,
+ * .bss: buffers, the log) may hold any bytes, stale copies included, while
+ * linux_banner is const and .rodata is mapped read-only once the kernel has
+ * booted: so candidates on read-only pages come first, and writable ones are
+ * taken only when there is none (a kernel still booting).
  */
 int imee_linux_find_banner(const struct imee_mem *mem, const struct imee_walk_opts *opts,
 			   struct imee_linux_banner *banner_ret)
@@ -177,6 +187,7 @@ int imee_linux_find_banner(const struct imee_mem *mem, const struct imee_walk_op
 	const uint64_t max_rounds = (end - start) / IMEE_PAGE_SIZE + 1;
 	struct imee_linux_banner banner;
 	struct imee_walk_opts kopts;
+	const struct banner_candidate *best;
 	struct banner_scan *scan;
 	struct imee_walk w;
 	uint64_t va = start, rounds;
@@ -214,17 +225,18 @@ int imee_linux_find_banner(const struct imee_mem *mem, const struct imee_walk_op
 			continue;
 		}
 		run = w.skip < end - va ? w.skip : end - va;
-		ret = scan_run(scan, va, w.pa, run);
+		ret = scan_run(scan, va, w.pa, run, w.writable);
 		if (ret)
 			break;
 		va += run;
 	}
 
-	if (!ret && scan->found) {
+	best = scan->read_only.found ? &scan->read_only : &scan->writable;
+	if (!ret && best->found) {
 		memset(&banner, 0, sizeof(banner));
-		banner.va = scan->best_va;
-		banner.len = scan->best_len;
-		memcpy(banner.text, scan->best_text, scan->best_len);
+		banner.va = best->va;
+		banner.len = best->len;
+		memcpy(banner.text, best->text, best->len);
 		/* It may start in the previous piece: translate its start afresh. */
 		ret = imee_walk(mem, &kopts, banner.va, &w);
 		if (!ret && w.fault)

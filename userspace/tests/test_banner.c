@@ -52,6 +52,7 @@ static void picks_last_virtual_with_newline(void)
 	static const char real[] = BANNER "\n";
 	static const char provisional[] = "Linux version 6.1.0 (x@y) # SMP\n";
 	static const char printk_copy[] = BANNER; /* as logged: no newline */
+	static const char stale[] = BANNER "6)\n";
 	struct imee_walk_opts o;
 	struct imee_linux_banner b;
 
@@ -67,7 +68,9 @@ static void picks_last_virtual_with_newline(void)
 	put(0x1000200, provisional, sizeof(provisional));
 	/* The printk copy at the lowest physical address, highest virtual. */
 	put(0x300000 + 0x40, printk_copy, sizeof(printk_copy)); /* ends in NUL, not "\n\0" */
-	/* The real one, in the second text page. */
+	/* A stale, mangled full copy in a writable buffer, highest in VA. */
+	put(0x300000 + 0x400, stale, sizeof(stale));
+	/* The real one, in the second text page (read-only). */
 	put(0x1234560, real, sizeof(real));
 
 	if (!EXPECT_INT(imee_linux_find_banner(&mem, &o, &b), 0)) {
@@ -78,6 +81,14 @@ static void picks_last_virtual_with_newline(void)
 	EXPECT_INT(b.len, strlen(BANNER));
 	EXPECT_U64(b.va, IMAGE + 0x1234560);
 	EXPECT_U64(b.pa, 0x1234560);
+
+	/* A kernel still booting, everything writable: writable copies count. */
+	setup();
+	o = opts();
+	fake_map(&fm, root, 4, IMAGE + 0x2400000, 0x300000, SZ_4K, PTE_RW | PTE_XD);
+	put(0x300000 + 0x400, real, sizeof(real));
+	REQUIRE(imee_linux_find_banner(&mem, &o, &b) == 0);
+	EXPECT_U64(b.va, IMAGE + 0x2400400);
 }
 
 static void printk_copy_without_newline_is_skipped(void)
@@ -224,7 +235,7 @@ static void five_level_and_errors(void)
 int main(void)
 {
 	tap_run(picks_last_virtual_with_newline,
-		"the last banner in virtual order wins over a provisional one and the printk copy");
+		"the last read-only banner wins over a provisional one, a stale writable copy, the printk copy");
 	tap_run(printk_copy_without_newline_is_skipped,
 		"copies without \"\\n\\0\", unprintable or too long are skipped");
 	tap_run(crosses_a_page_boundary, "a banner across two pages, not across a hole");

@@ -42,6 +42,10 @@
  * EBADF @vm_fd is not open in the VMM, ENOTTY @vm_fd is not a KVM VM,
  * ENOTUNIQ several VMs and no @vm_fd, EPERM not allowed, EINVAL bad
  * arguments (including attaching to a VM of the caller's own process).
+ *
+ * For every struct here: @size smaller than the first version is EINVAL; a
+ * larger @size (a newer caller) is accepted when the bytes this module does
+ * not know are zero, and is E2BIG otherwise or above 4096.
  */
 struct imee_attach {
 	__u32 size;

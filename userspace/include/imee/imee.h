@@ -336,8 +336,9 @@ struct imee_linux_banner {
 };
 
 /*
- * Find linux_banner: the last string "Linux version ...\n" followed by NUL,
- * printable and shorter than IMEE_LINUX_BANNER_MAX, in the kernel image's
+ * Find linux_banner: the string "Linux version ...\n" followed by NUL,
+ * printable and shorter than IMEE_LINUX_BANNER_MAX, that comes last on
+ * read-only pages (else last on any page: see linux.c), in the kernel image's
  * virtual range (searched in ascending order of virtual address through the
  * page tables of opts, with imee_linux_cr3_for() applied; unmapped ranges are
  * skipped whole). The printk buffer's copy has no newline and is not taken.
