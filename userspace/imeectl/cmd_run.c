@@ -49,6 +49,16 @@ static const char usage[] =
 	"                       array) or \"string\" (up to the first NUL)\n"
 	"                     \"translate\": address; optional \"cr3\" instead of the\n"
 	"                       vCPU's, \"verbose\": true for every level of the walk\n"
+	"                     \"symbols\": the kernel's kallsyms, found and decoded from\n"
+	"                       guest memory (no System.map). With \"names\": [\"_text\",\n"
+	"                       ...] (1..4096 distinct names), value is an object with\n"
+	"                       each name: {\"address\": \"0x...\", \"type\": \"T\"} (the\n"
+	"                       letter /proc/kallsyms shows; \"matches\": N is added when\n"
+	"                       N symbols share the name, and the lowest address is\n"
+	"                       given), or null when the kernel has no such symbol.\n"
+	"                       Without names, value is {\"count\": symbols, \"base\": _text,\n"
+	"                       \"kaslr_slide\": _text - 0xffffffff81000000}. Both add\n"
+	"                       \"count\" and \"kallsyms\" (where the tables are).\n"
 	"  Addresses are \"0x...\" strings or integers. Unknown fields are errors.\n"
 	"  Kernel-half addresses are walked with the kernel's page tables even when\n"
 	"  the vCPU runs a user process under page-table isolation.\n"
@@ -59,7 +69,8 @@ static const char usage[] =
 	"               {\"id\": \"r\", \"type\": \"read\", \"ok\": false,\n"
 	"                \"error\": {\"code\": \"not-mapped\", \"message\": \"...\"}}]}\n"
 	"  Error codes: not-mapped, non-canonical, bad-entry, out-of-ram, target-gone,\n"
-	"  memory-removed, read-failed, unsupported, not-found, no-vcpu, failed.\n"
+	"  memory-removed, read-failed, unsupported, not-found, no-vcpu, bad-layout\n"
+	"  (symbols: kallsyms tables in a layout not recognised), failed.\n"
 	"\n"
 	"Exit status: 0 the document was printed (single jobs may have failed: see\n"
 	"their \"ok\"), 1 runtime failure (cannot attach, ...), 2 usage error or bad\n"
@@ -234,6 +245,68 @@ static void run_translate(const struct runner *r, const struct job *job, json_t 
 		out_set(result, "steps", walk_steps(&w));
 }
 
+static json_t *ksym_json(const struct imee_linux_ksym *sym, size_t matches)
+{
+	char type[2] = { sym->type, '\0' };
+	json_t *v = out_object();
+
+	out_set(v, "address", out_hex(sym->address));
+	out_set(v, "type", out_c_string(type, 1));
+	if (matches > 1)
+		out_set(v, "matches", json_integer((json_int_t)matches));
+	return v;
+}
+
+static void run_symbols(const struct runner *r, const struct job *job, json_t *result)
+{
+	struct imee_linux_kallsyms_info info;
+	struct imee_linux_kallsyms *ks;
+	struct imee_linux_ksym sym;
+	struct imee_mem mem;
+	json_t *value, *where;
+	size_t i, matches;
+
+	if (!have_vcpu(r, result) || !get_mem(r, job, &mem, result))
+		return;
+	if (imee_linux_kallsyms_load(&mem, &r->walk, &ks)) {
+		fail_last(result);
+		return;
+	}
+	imee_linux_kallsyms_info(ks, &info);
+	value = out_object();
+	if (job->has_names) {
+		for (i = 0; i < job->nr_names; i++) {
+			if (imee_linux_kallsyms_lookup_name(ks, job->names[i], &sym, &matches))
+				out_set(value, job->names[i], json_null());
+			else
+				out_set(value, job->names[i], ksym_json(&sym, matches));
+		}
+	} else {
+		out_set(value, "count", json_integer((json_int_t)imee_linux_kallsyms_count(ks)));
+		if (imee_linux_kallsyms_lookup_name(ks, "_text", &sym, NULL)) {
+			out_set(value, "base", json_null());
+			out_set(value, "kaslr_slide", json_null());
+		} else {
+			out_set(value, "base", out_hex(sym.address));
+			out_set(value, "kaslr_slide",
+				out_hex(sym.address - IMEE_LINUX_TEXT_DEFAULT));
+		}
+	}
+	where = out_object();
+	out_set(where, "token_table", out_hex(info.token_table_va));
+	out_set(where, "names", out_hex(info.names_va));
+	out_set(where, "offsets", out_hex(info.offsets_va));
+	out_set(where, "relative_base", out_hex(info.relative_base));
+	out_set(where, "seqs_of_names", json_boolean(info.seqs_of_names));
+	out_set(where, "offsets_last", json_boolean(info.offsets_last));
+	out_set(where, "absolute_percpu", json_boolean(info.absolute_percpu));
+	out_set(result, "ok", json_true());
+	out_set(result, "count", json_integer((json_int_t)imee_linux_kallsyms_count(ks)));
+	out_set(result, "value", value);
+	out_set(result, "kallsyms", where);
+	imee_linux_kallsyms_free(ks);
+}
+
 static json_t *run_job(const struct runner *r, const struct job *job)
 {
 	json_t *result = out_object();
@@ -253,6 +326,9 @@ static json_t *run_job(const struct runner *r, const struct job *job)
 		break;
 	case JOB_TRANSLATE:
 		run_translate(r, job, result);
+		break;
+	case JOB_SYMBOLS:
+		run_symbols(r, job, result);
 		break;
 	}
 	out_set(result, "time_ns", json_integer((json_int_t)(now_ns() - t0)));
@@ -314,7 +390,7 @@ static bool pick_vcpu(struct runner *r)
 	return true;
 }
 
-static int run_file(const struct job_file *jf)
+int cli_run_job_file(const struct job_file *jf)
 {
 	struct runner r = { .jf = jf };
 	json_t *doc, *results;
@@ -383,7 +459,7 @@ int cmd_run(int argc, char **argv)
 		cli_error("%s", msg);
 		return ret == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
 	}
-	ret = run_file(&jf);
+	ret = cli_run_job_file(&jf);
 	job_file_free(&jf);
 	return ret;
 }

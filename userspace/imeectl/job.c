@@ -29,6 +29,7 @@ static const char *const read_fields[] = {
 static const char *const translate_fields[] = {
 	"id", "type", "engine", "address", "verbose", "cr3", NULL,
 };
+static const char *const symbols_fields[] = { "id", "type", "engine", "names", NULL };
 
 const char *job_type_name(enum job_type type)
 {
@@ -39,6 +40,8 @@ const char *job_type_name(enum job_type type)
 		return "read";
 	case JOB_TRANSLATE:
 		return "translate";
+	case JOB_SYMBOLS:
+		return "symbols";
 	}
 	return "unknown";
 }
@@ -158,6 +161,9 @@ static int get_choice(json_t *obj, const char *path, const char *key, bool requi
 			return 0;
 		}
 	}
+	if (choices[0] && choices[1] && choices[2] && choices[3])
+		return bad(err, fpath, "must be \"%s\", \"%s\", \"%s\" or \"%s\"", choices[0],
+			   choices[1], choices[2], choices[3]);
 	if (choices[0] && choices[1] && choices[2])
 		return bad(err, fpath, "must be \"%s\", \"%s\" or \"%s\"", choices[0], choices[1],
 			   choices[2]);
@@ -310,7 +316,7 @@ static int parse_id(json_t *obj, const char *path, struct job *job, struct job_e
 	return 0;
 }
 
-static const char *const type_names[] = { "banner", "read", "translate", NULL };
+static const char *const type_names[] = { "banner", "read", "translate", "symbols", NULL };
 static const char *const space_names[] = { "virtual", "physical", NULL };
 static const char *const format_names[] = { "hex", "u64", "string", NULL };
 
@@ -366,6 +372,48 @@ static int parse_translate(json_t *obj, const char *path, struct job *job, struc
 	return 0;
 }
 
+static int parse_symbols(json_t *obj, const char *path, struct job *job, struct job_error *err)
+{
+	char fpath[PATH_MAX_LEN], epath[PATH_MAX_LEN + 16];
+	json_t *names = json_object_get(obj, "names"), *v;
+	size_t i, j, k, n;
+
+	if (!names)
+		return 0;
+	field_path(fpath, path, "names");
+	if (!json_is_array(names))
+		return bad(err, fpath, "must be an array of symbol names");
+	n = json_array_size(names);
+	if (!n || n > JOB_SYMBOLS_MAX)
+		return bad(err, fpath, "must have 1..%d names", JOB_SYMBOLS_MAX);
+	job->names = calloc(n, sizeof(*job->names));
+	if (!job->names)
+		return -ENOMEM;
+	job->has_names = true;
+	json_array_foreach(names, i, v) {
+		const char *s = json_string_value(v);
+		size_t len = s ? json_string_length(v) : 0;
+
+		snprintf(epath, sizeof(epath), "%s[%zu]", fpath, i);
+		if (!s)
+			return bad(err, epath, "must be a string");
+		if (!len || len > JOB_SYMBOL_NAME_MAX)
+			return bad(err, epath, "must be 1..%d bytes long", JOB_SYMBOL_NAME_MAX);
+		for (k = 0; k < len; k++)
+			if ((unsigned char)s[k] <= 0x20 || (unsigned char)s[k] == 0x7f)
+				return bad(err, epath,
+					   "must not contain spaces or control characters");
+		for (j = 0; j < i; j++)
+			if (!strcmp(job->names[j], s))
+				return bad(err, epath, "\"%s\" is already names[%zu]", s, j);
+		job->names[i] = strdup(s);
+		if (!job->names[i])
+			return -ENOMEM;
+		job->nr_names = i + 1;
+	}
+	return 0;
+}
+
 static int parse_job(json_t *obj, size_t index, enum imee_engine engine, struct job *job,
 		     struct job_error *err)
 {
@@ -373,6 +421,7 @@ static int parse_job(json_t *obj, size_t index, enum imee_engine engine, struct 
 		[JOB_BANNER] = banner_fields,
 		[JOB_READ] = read_fields,
 		[JOB_TRANSLATE] = translate_fields,
+		[JOB_SYMBOLS] = symbols_fields,
 	};
 	char path[PATH_MAX_LEN], what[32];
 	bool present;
@@ -403,6 +452,8 @@ static int parse_job(json_t *obj, size_t index, enum imee_engine engine, struct 
 		return parse_read(obj, path, job, err);
 	case JOB_TRANSLATE:
 		return parse_translate(obj, path, job, err);
+	case JOB_SYMBOLS:
+		return parse_symbols(obj, path, job, err);
 	}
 	return bad(err, path, "unknown type");
 }
@@ -454,6 +505,7 @@ static int parse_root(json_t *root, struct job_file *jf, struct job_error *err)
 	jf->jobs = calloc(json_array_size(jobs) ? json_array_size(jobs) : 1, sizeof(*jf->jobs));
 	if (!jf->jobs)
 		return -ENOMEM;
+	jf->nr_alloc = json_array_size(jobs) ? json_array_size(jobs) : 1;
 	json_array_foreach(jobs, i, obj) {
 		ret = parse_job(obj, i, jf->engine, &jf->jobs[i], err);
 		if (ret)
@@ -568,7 +620,16 @@ out:
 
 void job_file_free(struct job_file *jf)
 {
+	size_t i, k;
+
+	/* A job that failed to parse may hold names too: jobs[] is calloc'ed. */
+	for (i = 0; jf->jobs && i < jf->nr_alloc; i++) {
+		for (k = 0; k < jf->jobs[i].nr_names; k++)
+			free(jf->jobs[i].names[k]);
+		free(jf->jobs[i].names);
+	}
 	free(jf->jobs);
+	jf->nr_alloc = 0;
 	jf->jobs = NULL;
 	jf->nr_jobs = 0;
 }

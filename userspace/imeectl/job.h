@@ -17,8 +17,10 @@
 #define JOBS_MAX 4096 /* jobs in one file */
 #define JOB_FILE_MAX (16U << 20) /* bytes of a job file */
 #define JOB_VCPU_MAX 16383
+#define JOB_SYMBOLS_MAX 4096 /* names one symbols job may ask for */
+#define JOB_SYMBOL_NAME_MAX 511 /* bytes of a symbol name (KSYM_NAME_LEN - 1) */
 
-enum job_type { JOB_BANNER, JOB_READ, JOB_TRANSLATE };
+enum job_type { JOB_BANNER, JOB_READ, JOB_TRANSLATE, JOB_SYMBOLS };
 enum job_space { SPACE_VIRTUAL, SPACE_PHYSICAL };
 enum job_format { FORMAT_HEX, FORMAT_U64, FORMAT_STRING };
 
@@ -33,6 +35,9 @@ struct job {
 	bool verbose; /* translate: report every step of the walk */
 	bool has_cr3; /* translate: walk from cr3 instead of the vCPU's */
 	uint64_t cr3;
+	bool has_names; /* symbols: names given (else: count, base, KASLR slide) */
+	char **names; /* symbols: nr_names malloc'ed names, freed by job_file_free() */
+	size_t nr_names;
 };
 
 struct job_target {
@@ -49,6 +54,7 @@ struct job_file {
 	enum imee_engine engine; /* the default of the jobs */
 	struct job *jobs;
 	size_t nr_jobs;
+	size_t nr_alloc; /* entries of jobs[] (all zeroed when unused) */
 };
 
 /* Where and why a job file is bad. */

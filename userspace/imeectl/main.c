@@ -20,6 +20,7 @@ static const char usage[] =
 	"  vms [--json]                         the KVM VMs on this host\n"
 	"  info --pid PID [--vm-fd FD] [--json] a VM's memslots, vCPU registers, paging mode\n"
 	"  run JOB.json | -                     run a job file, print one JSON document\n"
+	"  symbols --pid PID [NAME...]          the guest kernel's symbols (kallsyms), as JSON\n"
 	"\n"
 	"Run 'imeectl COMMAND --help' for a command's options.\n"
 	"\n"
@@ -40,6 +41,7 @@ static const struct command commands[] = {
 	{ "vms", cmd_vms },
 	{ "info", cmd_info },
 	{ "run", cmd_run },
+	{ "symbols", cmd_symbols },
 };
 
 void cli_error(const char *fmt, ...)

@@ -192,6 +192,8 @@ const char *out_error_code(const struct imee_error *e)
 		return "read-failed";
 	case ENOMEM:
 		return "out-of-memory";
+	case EPROTO:
+		return "bad-layout";
 	default:
 		return "failed";
 	}

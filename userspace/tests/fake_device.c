@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,6 +23,7 @@
 
 #include "fake_guest.h"
 #include "fakemem.h"
+#include "ksyms_build.h"
 
 #define CR0_PE_PG 0x80050033ULL
 #define CR4_BASE 0x3506f0ULL /* includes PAE */
@@ -44,6 +46,32 @@ static bool env_flag(const char *name)
 	const char *v = getenv(name);
 
 	return v && !strcmp(v, "1");
+}
+
+static void build_kallsyms(struct fake_mem *g)
+{
+	static char names[FG_NR_FUNCS][16];
+	const struct ksb_opts o = { .seqs = true, .abs_percpu = true, .relative_base = FG_TEXT_VA };
+	struct ksb_sym syms[FG_NR_KSYMS] = {
+		{ "fixed_percpu_data", 'A', 0, true },
+		{ "_text", 'T', FG_TEXT_VA, false },
+	};
+	struct ksb_layout lay;
+	unsigned char *img;
+	unsigned int i;
+
+	for (i = 0; i < FG_NR_FUNCS; i++) {
+		snprintf(names[i], sizeof(names[i]), "func_%03u", i);
+		syms[2 + i] = (struct ksb_sym){ names[i], 't', FG_FUNC_VA(i), false };
+	}
+	syms[2 + FG_NR_FUNCS] = (struct ksb_sym){ "linux_banner", 'D', FG_BANNER_VA, false };
+	syms[3 + FG_NR_FUNCS] = (struct ksb_sym){ "pid_max", 'd', FG_PIDMAX_VA, false };
+	img = malloc(SZ_2M / 4);
+	if (!img)
+		abort();
+	lay = ksb_build(&o, syms, FG_NR_KSYMS, img, SZ_2M / 4);
+	fake_write(g, FG_KALLSYMS_PA, img, lay.size);
+	free(img);
 }
 
 static int build_guest(void)
@@ -83,6 +111,7 @@ static int build_guest(void)
 	fake_write(&g, FG_PRINTK_PA, FG_BANNER, sizeof(FG_BANNER));
 	fake_write(&g, FG_PIDMAX_PA, &pidmax, sizeof(pidmax));
 	fake_write(&g, FG_USER_PA, "user page", 10);
+	build_kallsyms(&g);
 	fake_free(&g);
 	munmap(ram, FG_VIEW_SIZE);
 	return 0;

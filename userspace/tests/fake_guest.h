@@ -34,6 +34,15 @@
 #define FG_PIDMAX_VA (FG_DATA_VA + 0x800)
 #define FG_PIDMAX_PA (FG_DATA_PA + 0x800)
 #define FG_PIDMAX 32768
+/*
+ * kallsyms tables (tests/ksyms_build.c, the 6.1.y layout) in the second text
+ * page: fixed_percpu_data (A, 0), _text (T), func_000..func_019 (t, at
+ * FG_FUNC_VA(i)), linux_banner (D, FG_BANNER_VA), pid_max (d, FG_PIDMAX_VA).
+ */
+#define FG_KALLSYMS_PA (FG_TEXT_PA + 0x300000)
+#define FG_FUNC_VA(i) (FG_TEXT_VA + 0x1000 + 0x10 * (i))
+#define FG_NR_FUNCS 20
+#define FG_NR_KSYMS (FG_NR_FUNCS + 4)
 /* A user page, in both halves of the pair. */
 #define FG_USER_VA 0x400000ULL
 #define FG_USER_PA 0x500000ULL

@@ -162,6 +162,42 @@ static void unknown_fields(void)
 	EXPECT_HAS(msg, "<stdin>: bogus");
 }
 
+#define SYMS(names) "{\"id\": \"s\", \"type\": \"symbols\", \"names\": " names "}"
+
+static void symbols_jobs(void)
+{
+	struct job_error err;
+	struct job_file jf;
+
+	REQUIRE(parse(JOBS(SYMS(
+			      "[\"linux_banner\", \"_text\"]") ", "
+							       "{\"id\": \"c\", \"type\": \"symbols\", \"engine\": \"legacy\"}"),
+		      &jf, &err) == 0);
+	REQUIRE(jf.nr_jobs == 2);
+	EXPECT_INT(jf.jobs[0].type, JOB_SYMBOLS);
+	EXPECT(jf.jobs[0].has_names);
+	REQUIRE(jf.jobs[0].nr_names == 2);
+	EXPECT_STR(jf.jobs[0].names[0], "linux_banner");
+	EXPECT_STR(jf.jobs[0].names[1], "_text");
+	EXPECT(!jf.jobs[1].has_names);
+	EXPECT_INT(jf.jobs[1].engine, IMEE_ENGINE_LEGACY);
+	EXPECT_STR(job_type_name(JOB_SYMBOLS), "symbols");
+	job_file_free(&jf);
+
+	EXPECT(refused(JOBS(SYMS("\"_text\"")), "jobs[0].names", "array"));
+	EXPECT(refused(JOBS(SYMS("[]")), "jobs[0].names", "1..4096 names"));
+	EXPECT(refused(JOBS(SYMS("[\"a\", 5]")), "jobs[0].names[1]", "string"));
+	EXPECT(refused(JOBS(SYMS("[\"a\", \"\"]")), "jobs[0].names[1]", "1..511 bytes"));
+	EXPECT(refused(JOBS(SYMS("[\"a b\"]")), "jobs[0].names[0]", "spaces"));
+	EXPECT(refused(JOBS(SYMS("[\"a\", \"b\", \"a\"]")), "jobs[0].names[2]",
+		       "already names[0]"));
+	EXPECT(refused(JOBS("{\"id\": \"s\", \"type\": \"symbols\", \"address\": 1}"),
+		       "jobs[0].address", "a symbols job has: id, type, engine, names"));
+	/* A later job's error frees the names parsed before it. */
+	EXPECT(refused(JOBS(SYMS("[\"a\", \"b\"]") ", {\"id\": \"x\"}"), "jobs[1].type",
+		       "missing"));
+}
+
 static void wrong_types_and_values(void)
 {
 	EXPECT(refused("{\"jobs\": []}", "target", "missing"));
@@ -178,7 +214,7 @@ static void wrong_types_and_values(void)
 	EXPECT(refused(JOBS("5"), "jobs[0]", "object"));
 	EXPECT(refused(JOBS("{\"id\": \"x\"}"), "jobs[0].type", "missing"));
 	EXPECT(refused(JOBS("{\"id\": \"x\", \"type\": \"dump\"}"), "jobs[0].type",
-		       "\"banner\", \"read\" or \"translate\""));
+		       "\"banner\", \"read\", \"translate\" or \"symbols\""));
 	EXPECT(refused(JOBS("{\"type\": \"banner\"}"), "jobs[0].id", "missing"));
 	EXPECT(refused(JOBS("{\"id\": 7, \"type\": \"banner\"}"), "jobs[0].id", "string"));
 	EXPECT(refused(JOBS("{\"id\": \"\", \"type\": \"banner\"}"), "jobs[0].id", "1..64"));
@@ -400,6 +436,7 @@ int main(int argc, char **argv)
 	tap_run(valid_file, "a valid job file, with defaults and overrides");
 	tap_run(malformed_json_has_line_and_column, "malformed JSON: line and column");
 	tap_run(unknown_fields, "unknown fields are errors, with their path");
+	tap_run(symbols_jobs, "symbols jobs: names parsed, bad names refused, freed");
 	tap_run(wrong_types_and_values, "wrong types and values name the field");
 	tap_run(addresses, "addresses: \"0x...\" strings or integers that fit");
 	tap_run(lengths, "lengths are bounded");

@@ -364,6 +364,68 @@ static void info_command(void)
 	json_decref(info);
 }
 
+static void check_ksym(json_t *value, const char *name, uint64_t address, const char *type)
+{
+	json_t *sym = json_object_get(value, name);
+	char want[24];
+
+	snprintf(want, sizeof(want), "0x%" PRIx64, address);
+	if (!EXPECT(json_is_object(sym))) {
+		printf("# %s\n", name);
+		return;
+	}
+	EXPECT_STR(str(sym, "address"), want);
+	EXPECT_STR(str(sym, "type"), type);
+}
+
+static void symbols(void)
+{
+	static const char *const args[] = { "symbols", "--pid",	  "4242",   "--engine",
+					    "legacy",  "pid_max", "nosuch", NULL };
+	static const char *const no_pid[] = { "symbols", "linux_banner", NULL };
+	json_t *r, *v;
+	json_error_t jerr;
+
+	REQUIRE(run_jobs("{\"id\": \"s\", \"type\": \"symbols\", \"names\": [\"_text\","
+			 " \"linux_banner\", \"func_007\", \"fixed_percpu_data\", \"nosuch\"]},"
+			 "{\"id\": \"c\", \"type\": \"symbols\", \"engine\": \"legacy\"}",
+			 NULL));
+	r = result("s");
+	REQUIRE(r && ok(r));
+	EXPECT_INT(num(r, "count"), FG_NR_KSYMS);
+	v = json_object_get(r, "value");
+	check_ksym(v, "_text", FG_TEXT_VA, "T");
+	check_ksym(v, "linux_banner", FG_BANNER_VA, "D");
+	check_ksym(v, "func_007", FG_FUNC_VA(7), "t");
+	check_ksym(v, "fixed_percpu_data", 0, "A");
+	EXPECT(json_is_null(json_object_get(v, "nosuch")));
+	EXPECT(json_object_get(v, "nosuch") != NULL);
+	EXPECT(json_is_true(json_object_get(json_object_get(r, "kallsyms"), "seqs_of_names")));
+	r = result("c");
+	REQUIRE(r && ok(r));
+	v = json_object_get(r, "value");
+	EXPECT_INT(num(v, "count"), FG_NR_KSYMS);
+	EXPECT_STR(str(v, "base"), "0xffffffff81000000");
+	EXPECT_STR(str(v, "kaslr_slide"), "0x0");
+
+	/* The command: the same document, for one job with id "symbols". */
+	json_decref(doc);
+	doc = NULL;
+	subproc_run(fake, args, NULL, NULL, &res);
+	REQUIRE(res.status == 0);
+	doc = json_loads(res.out, 0, &jerr);
+	REQUIRE(doc);
+	r = result("symbols");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(r, "engine"), "legacy");
+	v = json_object_get(r, "value");
+	check_ksym(v, "pid_max", FG_PIDMAX_VA, "d");
+	EXPECT(json_is_null(json_object_get(v, "nosuch")));
+	subproc_run(fake, no_pid, NULL, NULL, &res);
+	EXPECT_INT(res.status, 2);
+	EXPECT_HAS(res.err, "--pid");
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX];
@@ -380,6 +442,7 @@ int main(int argc, char **argv)
 	tap_run(target_dies, "run: a dead target's view faults: target-gone");
 	tap_run(attach_errors, "run: attach errors exit 1 with a reason");
 	tap_run(info_command, "info: text and JSON");
+	tap_run(symbols, "run: symbols by name and count (both engines); the symbols command");
 	json_decref(doc);
 	return tap_done();
 }

@@ -348,6 +348,76 @@ int imee_linux_find_banner(const struct imee_mem *mem, const struct imee_walk_op
 			   struct imee_linux_banner *banner_ret);
 
 /* ------------------------------------------------------------------ */
+/* Linux guests: kallsyms                                              */
+/* ------------------------------------------------------------------ */
+
+/* Where x86-64 Linux links its kernel without KASLR (_text). */
+#define IMEE_LINUX_TEXT_DEFAULT 0xffffffff81000000ULL
+
+/* KSYM_NAME_LEN of Linux 6.1 and later (with the type letter and NUL). */
+#define IMEE_LINUX_KSYM_NAME_MAX 512
+
+/* The kernel's kallsyms tables, decoded into host memory. */
+struct imee_linux_kallsyms;
+
+struct imee_linux_ksym {
+	uint64_t address;
+	char type; /* the letter /proc/kallsyms shows: 'T', 't', 'D', ... */
+	const char *name; /* valid until imee_linux_kallsyms_free() */
+	size_t index; /* position in the kernel's table (address order) */
+};
+
+/* How the tables were laid out, and where they are. */
+struct imee_linux_kallsyms_info {
+	uint64_t num_syms;
+	uint64_t relative_base; /* kallsyms_relative_base (after KASLR) */
+	uint64_t offsets_va; /* kallsyms_offsets */
+	uint64_t names_va; /* kallsyms_names */
+	uint64_t markers_va; /* kallsyms_markers */
+	uint64_t token_table_va; /* kallsyms_token_table */
+	uint64_t token_index_va; /* kallsyms_token_index */
+	bool seqs_of_names; /* kallsyms_seqs_of_names is present (6.1.y, 6.2+) */
+	bool offsets_last; /* the tables after token_index (6.4+ order) */
+	bool absolute_percpu; /* negative offsets are relative to relative_base - 1 */
+};
+
+/*
+ * Find and decode the guest kernel's kallsyms tables from its memory alone
+ * (CONFIG_KALLSYMS_BASE_RELATIVE kernels): the token table is searched for in
+ * the kernel image's virtual range through the page tables of opts (with
+ * imee_linux_cr3_for() applied), and every table around it is validated
+ * before it is used. -ENOENT: no kallsyms tables found; -EPROTO: tables found
+ * but in a layout not recognised. Free with imee_linux_kallsyms_free().
+ */
+int imee_linux_kallsyms_load(const struct imee_mem *mem, const struct imee_walk_opts *opts,
+			     struct imee_linux_kallsyms **ks_ret);
+
+void imee_linux_kallsyms_free(struct imee_linux_kallsyms *ks);
+
+size_t imee_linux_kallsyms_count(const struct imee_linux_kallsyms *ks);
+
+void imee_linux_kallsyms_info(const struct imee_linux_kallsyms *ks,
+			      struct imee_linux_kallsyms_info *info_ret);
+
+/* The index-th symbol in the kernel's (address) order; -ERANGE past the end. */
+int imee_linux_kallsyms_get(const struct imee_linux_kallsyms *ks, size_t index,
+			    struct imee_linux_ksym *sym_ret);
+
+/*
+ * The symbol called name (the first in address order when several are:
+ * *nr_matches_ret, if not NULL, tells how many). -ENOENT if there is none.
+ */
+int imee_linux_kallsyms_lookup_name(const struct imee_linux_kallsyms *ks, const char *name,
+				    struct imee_linux_ksym *sym_ret, size_t *nr_matches_ret);
+
+/*
+ * The symbol with the highest address <= address (the last of equals).
+ * -ENOENT if every symbol lies above it.
+ */
+int imee_linux_kallsyms_lookup_address(const struct imee_linux_kallsyms *ks, uint64_t address,
+				       struct imee_linux_ksym *sym_ret);
+
+/* ------------------------------------------------------------------ */
 /* KVM VMs on this host                                                */
 /* ------------------------------------------------------------------ */
 

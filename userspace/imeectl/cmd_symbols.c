@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imeectl symbols: the guest kernel's kallsyms, as one JSON document (the
+ * same as 'imeectl run' with one "symbols" job).
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "job.h"
+
+static const char usage[] =
+	"Usage: imeectl symbols --pid PID [--vm-fd FD] [--vcpu N] [--engine ENGINE] [NAME...]\n"
+	"\n"
+	"Find the guest Linux kernel's kallsyms tables in its memory (no System.map)\n"
+	"and print, as 'imeectl run' would for a \"symbols\" job with id \"symbols\":\n"
+	"each NAME's address and type letter (null when there is no such symbol), or\n"
+	"without names the number of symbols, _text and the KASLR slide.\n"
+	"\n"
+	"  --pid PID        the VMM's pid\n"
+	"  --vm-fd FD       the VMM's fd of the VM, needed when it owns several VMs\n"
+	"  --vcpu N         the KVM vCPU whose CR3 the kernel is walked with\n"
+	"  --engine ENGINE  \"software\" (default) or \"legacy\"\n"
+	"\n"
+	"Exit status: 0 the document was printed (see its \"ok\"), 1 runtime failure,\n"
+	"2 usage error.\n";
+
+int cmd_symbols(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "vm-fd", required_argument, NULL, 'f' },
+		{ "vcpu", required_argument, NULL, 'c' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct job_file jf = { 0 };
+	struct job job = { 0 };
+	long v;
+	int c, i, ret;
+
+	jf.engine = IMEE_ENGINE_SOFTWARE;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!cli_parse_long(optarg, 1, INT_MAX, &v)) {
+				cli_error("--pid: not a pid: '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			jf.target.pid = (pid_t)v;
+			break;
+		case 'f':
+			if (!cli_parse_long(optarg, 0, INT_MAX, &v)) {
+				cli_error("--vm-fd: not a file descriptor: '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			jf.target.has_vm_fd = true;
+			jf.target.vm_fd = (int)v;
+			break;
+		case 'c':
+			if (!cli_parse_long(optarg, 0, JOB_VCPU_MAX, &v)) {
+				cli_error("--vcpu: must be 0..%d", JOB_VCPU_MAX);
+				return EXIT_USAGE;
+			}
+			jf.target.has_vcpu = true;
+			jf.target.vcpu = (unsigned int)v;
+			break;
+		case 'e':
+			if (!strcmp(optarg, "software")) {
+				jf.engine = IMEE_ENGINE_SOFTWARE;
+			} else if (!strcmp(optarg, "legacy")) {
+				jf.engine = IMEE_ENGINE_LEGACY;
+			} else {
+				cli_error("--engine: must be \"software\" or \"legacy\"");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!jf.target.pid) {
+		cli_error("symbols needs --pid");
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (argc - optind > JOB_SYMBOLS_MAX) {
+		cli_error("at most %d names", JOB_SYMBOLS_MAX);
+		return EXIT_USAGE;
+	}
+	for (i = optind; i < argc; i++) {
+		size_t len = strlen(argv[i]);
+
+		if (!len || len > JOB_SYMBOL_NAME_MAX) {
+			cli_error("a symbol name is 1..%d bytes long", JOB_SYMBOL_NAME_MAX);
+			return EXIT_USAGE;
+		}
+	}
+	strcpy(job.id, "symbols");
+	job.type = JOB_SYMBOLS;
+	job.engine = jf.engine;
+	/* The names stay argv's: nothing here frees them. */
+	job.has_names = argc > optind;
+	job.names = argv + optind;
+	job.nr_names = (size_t)(argc - optind);
+	jf.jobs = &job;
+	jf.nr_jobs = 1;
+	ret = cli_run_job_file(&jf);
+	return ret;
+}
