@@ -86,6 +86,7 @@ struct vm_area_struct;
  * @inval_start: start of the VMM address range they cover (a union)
  * @inval_end:	its end (exclusive)
  * @mapping:	our file's address_space, once the view was mmapped
+ * @has_ee:	the session has an ImEE (ee.c; at most one)
  * @pins:	gfn -> struct page *, each entry one pin (FOLL_PIN) on a page
  *		of the VMM; own locking (xa_lock). An entry is erased and its
  *		pin dropped only after the view's PTEs for it were zapped, by
@@ -111,8 +112,21 @@ struct imee_session {
 	unsigned long inval_start;
 	unsigned long inval_end;
 	struct address_space *mapping;
+	bool has_ee;
 
 	struct xarray pins;
+};
+
+/**
+ * struct imee_epoch - what the ImEE compares between activations
+ * @inval_seq:	struct imee_session's
+ * @snap_id:	struct imee_session's
+ * @ram_end:	end of the highest memslot (bytes)
+ */
+struct imee_epoch {
+	unsigned long inval_seq;
+	unsigned long snap_id;
+	u64 ram_end;
 };
 
 /* main.c */
@@ -129,6 +143,10 @@ void imee_view_destroy(struct imee_session *s);
 int imee_view_mmap(struct file *file, struct vm_area_struct *vma);
 void imee_view_set_snapshot(struct imee_session *s, struct imee_slots *snap);
 void imee_view_kill(struct imee_session *s);
+int imee_view_sync(struct imee_session *s);
+int imee_view_epoch(struct imee_session *s, struct imee_epoch *epoch);
+int imee_view_gfn_to_hva(struct imee_session *s, unsigned long gfn,
+			 unsigned long *hva);
 int imee_pin_guest_page(struct imee_session *s, unsigned long hva,
 			struct page **pagep);
 

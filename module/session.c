@@ -33,6 +33,7 @@
 #include <linux/uaccess.h>
 
 #include "imee.h"
+#include "ee.h"
 #include "kvm_glue.h"
 
 /* Sizes of the first version of each struct: the smallest accepted. */
@@ -331,6 +332,8 @@ static long imee_session_ioctl(struct file *file, unsigned int cmd,
 		return imee_session_info(s, uarg);
 	case IMEE_IOC_BASE(IMEE_READ_PHYS):
 		return imee_session_read_phys(s, uarg);
+	case IMEE_IOC_BASE(IMEE_CREATE):
+		return imee_ee_create(s, file, uarg);
 	default:
 		return -ENOTTY;
 	}

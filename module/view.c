@@ -397,7 +397,7 @@ static void imee_view_slot_removed(void *data)
 }
 
 /* Take a new copy of the memslots if KVM's changed. May sleep. */
-static int imee_view_sync(struct imee_session *s)
+int imee_view_sync(struct imee_session *s)
 {
 	u64 gen = imee_kvm_generation(s->kvm);
 	struct imee_slots *snap;
@@ -414,6 +414,70 @@ static int imee_view_sync(struct imee_session *s)
 		return PTR_ERR(snap);
 	imee_view_set_snapshot(s, snap);
 	return 0;
+}
+
+/**
+ * imee_view_epoch() - where the session's memory stands, for the ImEE
+ * @s:		the session
+ * @epoch:	filled in: a snapshot of the counters that change whenever a
+ *		page of the VMM that backs guest RAM may have been replaced
+ *		(invalidations) or the memslots were (snap_id)
+ *
+ * Takes a new copy of the memslots first if KVM's changed. May sleep.
+ *
+ * Return: 0, -ESRCH if the target is gone, or -ENOMEM.
+ */
+int imee_view_epoch(struct imee_session *s, struct imee_epoch *epoch)
+{
+	int ret = imee_view_sync(s);
+
+	if (ret)
+		return ret;
+	spin_lock(&s->lock);
+	epoch->inval_seq = s->inval_seq;
+	epoch->snap_id = s->snap_id;
+	epoch->ram_end = 0;
+	if (s->snap && s->snap->nr) {
+		const struct imee_slot *last = &s->snap->slot[s->snap->nr - 1];
+
+		epoch->ram_end = (last->base_gfn + last->npages) << PAGE_SHIFT;
+	}
+	ret = s->dead ? -ESRCH : 0;
+	spin_unlock(&s->lock);
+	return ret;
+}
+
+/**
+ * imee_view_gfn_to_hva() - the VMM address backing guest frame @gfn
+ * @s:		the session
+ * @gfn:	guest frame number
+ * @hva:	the VMM address (out)
+ *
+ * Uses the session's current copy of the memslots.
+ *
+ * Return: 0, -ENXIO if @gfn is not guest RAM, -EAGAIN if the copy is being
+ * replaced, -ESRCH if the target is gone.
+ */
+int imee_view_gfn_to_hva(struct imee_session *s, unsigned long gfn,
+			 unsigned long *hva)
+{
+	const struct imee_slot *slot;
+	int ret = 0;
+
+	spin_lock(&s->lock);
+	if (s->dead) {
+		ret = -ESRCH;
+	} else if (!s->snap) {
+		ret = -EAGAIN;
+	} else {
+		slot = imee_slot_find(s->snap, gfn);
+		if (slot)
+			*hva = imee_slot_hva(slot, gfn);
+		else
+			ret = -ENXIO;
+	}
+	spin_unlock(&s->lock);
+	return ret;
 }
 
 /**

@@ -47,8 +47,13 @@ TEST(killed_target_gives_clean_errors)
 {
 	const char *target = lab_target("VICTIM");
 	struct imee_read_phys rd = { .size = sizeof(rd) };
+	struct imee_insn exit_prog = { .op = IMEE_OP_EXIT };
+	struct imee_load ld = { .size = sizeof(ld), .nr_insns = 1 };
+	struct imee_create cr = { .size = sizeof(cr) };
+	struct imee_run run = { .size = sizeof(run) };
 	struct lab_info li;
 	uint64_t gpa = 0x100000;
+	int efd;
 	char buf[64];
 	char *view;
 	pid_t vmm;
@@ -69,6 +74,14 @@ TEST(killed_target_gives_clean_errors)
 	rd.len = sizeof(buf);
 	rd.buf = (uintptr_t)buf;
 	ASSERT_EQ(0, ioctl(sfd, IMEE_READ_PHYS, &rd));
+	/* an ImEE that ran on the target, with its pages pinned */
+	efd = ioctl(sfd, IMEE_CREATE, &cr);
+	ASSERT_GE(efd, 0);
+	ld.insns = (uintptr_t)&exit_prog;
+	ASSERT_EQ(0, ioctl(efd, IMEE_LOAD, &ld));
+	run.flags = IMEE_RUN_F_VCPU_CR3 | IMEE_RUN_F_PTI_KERNEL;
+	ASSERT_EQ(0, ioctl(efd, IMEE_RUN, &run));
+	ASSERT_EQ(IMEE_STATUS_OK, run.status);
 
 	ASSERT_EQ(0, kill(vmm, SIGKILL));
 	ASSERT_TRUE(lab_wait_gone(vmm));
@@ -76,6 +89,10 @@ TEST(killed_target_gives_clean_errors)
 	/* the session reports the target gone instead of reading freed memory */
 	ASSERT_EQ(-1, ioctl(sfd, IMEE_READ_PHYS, &rd));
 	ASSERT_EQ(ESRCH, errno);
+	run.size = sizeof(run);
+	ASSERT_EQ(-1, ioctl(efd, IMEE_RUN, &run));
+	ASSERT_EQ(ESRCH, errno);
+	ASSERT_EQ(0, close(efd));
 	ASSERT_EQ(0, lab_session_info(sfd, &li));
 	ASSERT_TRUE(li.info.flags & IMEE_INFO_F_TARGET_DEAD);
 	/* pages already mapped were zapped, others are not mapped again */
@@ -109,9 +126,10 @@ static int module_load(void)
 TEST(unload_refused_while_sessions_open)
 {
 	const char *target = lab_targets()[0];
+	struct imee_create cr = { .size = sizeof(cr) };
 	struct lab_info li;
 	void *view;
-	int sfd, dev, i;
+	int sfd, dev, ee, i;
 
 	ASSERT_NE(NULL, target);
 	sfd = lab_attach_target(target);
@@ -126,6 +144,14 @@ TEST(unload_refused_while_sessions_open)
 	ASSERT_EQ(0, close(sfd));
 	ASSERT_EQ(-EWOULDBLOCK, module_unload());
 	ASSERT_EQ(0, munmap(view, li.info.view_size));
+	/* so does an ImEE, whose fd holds its session */
+	sfd = lab_attach_target(target);
+	ASSERT_GE(sfd, 0);
+	ee = ioctl(sfd, IMEE_CREATE, &cr);
+	ASSERT_GE(ee, 0);
+	ASSERT_EQ(0, close(sfd));
+	ASSERT_EQ(-EWOULDBLOCK, module_unload());
+	ASSERT_EQ(0, close(ee));
 	/* an open device file holds it too */
 	dev = lab_imee_open();
 	ASSERT_GE(dev, 0);

@@ -21,10 +21,16 @@ int cmd_vms(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_symbols(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 struct job_file;
 /* Attach to a job file's target, run its jobs, print the document (cmd_run.c). */
-int cli_run_job_file(const struct job_file *jf);
+/*
+ * Attach, run every job, print the document. Jobs left to the default engine
+ * (imee) run on the software engine when this host has no ImEE (a notice
+ * on stderr says why): jf is updated accordingly.
+ */
+int cli_run_job_file(struct job_file *jf);
 
 /* Print "imeectl: " and the message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -34,6 +34,7 @@ static void print_text(struct imee_session *s)
 	size_t nr_vcpus = imee_session_vcpus(s, &vcpus);
 	uint64_t ram = 0;
 	char size[32], flags[64];
+	struct imee_ee *ee;
 	size_t i;
 
 	for (i = 0; i < nr_slots; i++)
@@ -66,6 +67,11 @@ static void print_text(struct imee_session *s)
 		       (uint64_t)v->cr0, (uint64_t)v->cr3, (uint64_t)v->cr4, (uint64_t)v->efer,
 		       (uint64_t)v->exits, flags);
 	}
+	if (!imee_session_ee(s, &ee))
+		printf("ImEE: %s (nested page table: %s)\n", imee_ee_hw_name(imee_ee_hw(ee)),
+		       imee_ee_hw(ee) == IMEE_HW_SVM_NPT ? "AMD NPT" : "Intel EPT");
+	else
+		printf("ImEE: not available: %s\n", imee_errmsg());
 }
 
 static json_t *flag_list(const char *names)
@@ -86,7 +92,8 @@ static int print_json(struct imee_session *s)
 	const struct imee_vcpu_regs *vcpus;
 	size_t nr_slots = imee_session_memslots(s, &slots);
 	size_t nr_vcpus = imee_session_vcpus(s, &vcpus);
-	json_t *doc = out_object(), *jslots = out_array(), *jvcpus = out_array();
+	json_t *doc = out_object(), *jslots = out_array(), *jvcpus = out_array(), *jee;
+	struct imee_ee *ee;
 	char flags[64];
 	size_t i;
 	int ret;
@@ -125,6 +132,18 @@ static int print_json(struct imee_session *s)
 		out_append(jvcpus, c);
 	}
 	out_set(doc, "vcpus", jvcpus);
+	jee = out_object();
+	if (!imee_session_ee(s, &ee)) {
+		out_set(jee, "available", json_true());
+		out_set(jee, "hw", json_string(imee_ee_hw_name(imee_ee_hw(ee))));
+		out_set(jee, "nested_paging",
+			json_string(imee_ee_hw(ee) == IMEE_HW_SVM_NPT ? "npt" : "ept"));
+		out_set(jee, "launch_ns", json_integer((json_int_t)imee_ee_launch_ns(ee)));
+	} else {
+		out_set(jee, "available", json_false());
+		out_set(jee, "reason", json_string(imee_errmsg()));
+	}
+	out_set(doc, "imee", jee);
 	ret = out_print(doc, stdout);
 	json_decref(doc);
 	return ret ? EXIT_RUNTIME : EXIT_OK;

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "job.h"
 #include "output.h"
+#include "run_linux.h"
 
 static const char usage[] =
 	"Usage: imeectl run JOB.json | -\n"
@@ -37,9 +38,13 @@ static const char usage[] =
 	"  target.vcpu        the KVM vCPU id whose registers (CR3, paging mode) virtual\n"
 	"                     addresses are walked with (default: the first vCPU)\n"
 	"  target.maxphyaddr  the guest CPU's MAXPHYADDR, 32..52 (default 52)\n"
-	"  engine             top level or per job: \"software\" (default: page walks and\n"
-	"                     reads through the zero-copy view) or \"legacy\" (through\n"
-	"                     the copying ioctl, one request per page)\n"
+	"  engine             top level or per job: \"imee\" (the default where the host\n"
+	"                     can run an ImEE: reads by an agent inside an ImEE vCPU,\n"
+	"                     virtual addresses translated by the CPU over the guest's\n"
+	"                     own page tables; else \"software\", with a notice),\n"
+	"                     \"software\" (page walks and reads through the zero-copy\n"
+	"                     view) or \"legacy\" (through the copying ioctl, one\n"
+	"                     request per page)\n"
 	"  jobs[].id          your name for the job (unique); results carry it\n"
 	"  jobs[].type        \"banner\": the kernel's linux_banner, found through the\n"
 	"                       guest's page tables (value, address, physical)\n"
@@ -59,6 +64,30 @@ static const char usage[] =
 	"                       Without names, value is {\"count\": symbols, \"base\": _text,\n"
 	"                       \"kaslr_slide\": _text - 0xffffffff81000000}. Both add\n"
 	"                       \"count\" and \"kallsyms\" (where the tables are).\n"
+	"                     \"pslist\": the task list from init_task: value is an array\n"
+	"                       of {pid, tgid, ppid (real_parent's tgid), comm, state\n"
+	"                       (the letter /proc shows), uid, gid, kthread,\n"
+	"                       start_time_ns (monotonic), start_boottime_ns (what\n"
+	"                       /proc/PID/stat's starttime counts), address}.\n"
+	"                       \"threads\": true adds every thread after its leader.\n"
+	"                     \"pidlist\": every pid of the initial pid namespace, from\n"
+	"                       its IDR (independent of the task list): {pid, address\n"
+	"                       (struct pid), task (or null), tgid, comm}.\n"
+	"                     \"credlist\": per task (\"threads\" as pslist): {pid, tgid,\n"
+	"                       comm, uid, euid, suid, fsuid, gid, egid, sgid, fsgid,\n"
+	"                       cap_inheritable, cap_permitted, cap_effective, cap_bset,\n"
+	"                       cap_ambient, cred, overridden (cred is not real_cred)}.\n"
+	"                     The three take \"max\" (1..4194304, default 65536 entries)\n"
+	"                       and add \"count\", \"complete\" and \"kernel\" (_text, the\n"
+	"                       KASLR slide, the .BTF found, and the cache: \"hit\",\n"
+	"                       \"written\", \"unwritable\" or \"off\"). Field offsets come\n"
+	"                       from the guest's BTF, symbols from its kallsyms. A walk\n"
+	"                       that meets a cycle, a bad pointer or its bound stops:\n"
+	"                       \"ok\" false, the error, and the entries read before.\n"
+	"  cache              top level: false to neither read nor write the per-kernel\n"
+	"                     cache of symbols and layouts (default true: in\n"
+	"                     $IMEE_CACHE_DIR, $XDG_CACHE_HOME/imee or ~/.cache/imee;\n"
+	"                     IMEE_CACHE=0 in the environment disables it too)\n"
 	"  Addresses are \"0x...\" strings or integers. Unknown fields are errors.\n"
 	"  Kernel-half addresses are walked with the kernel's page tables even when\n"
 	"  the vCPU runs a user process under page-table isolation.\n"
@@ -70,7 +99,9 @@ static const char usage[] =
 	"                \"error\": {\"code\": \"not-mapped\", \"message\": \"...\"}}]}\n"
 	"  Error codes: not-mapped, non-canonical, bad-entry, out-of-ram, target-gone,\n"
 	"  memory-removed, read-failed, unsupported, not-found, no-vcpu, bad-layout\n"
-	"  (symbols: kallsyms tables in a layout not recognised), failed.\n"
+	"  (symbols: kallsyms tables in a layout not recognised), cycle, too-many,\n"
+	"  corrupt (Linux jobs: a list that loops, a walk's bound reached, guest data\n"
+	"  that is inconsistent or changed under the walk), failed.\n"
 	"\n"
 	"Exit status: 0 the document was printed (single jobs may have failed: see\n"
 	"their \"ok\"), 1 runtime failure (cannot attach, ...), 2 usage error or bad\n"
@@ -82,6 +113,7 @@ struct runner {
 	const struct job_file *jf;
 	const struct imee_vcpu_regs *vcpu; /* NULL when the target has none */
 	struct imee_walk_opts walk; /* from vcpu, and the job file's maxphyaddr */
+	struct run_linux *linux_jobs; /* what the Linux jobs share (run_linux.c) */
 };
 
 static uint64_t now_ns(void)
@@ -153,6 +185,20 @@ static json_t *format_bytes(const struct job *job, const unsigned char *buf)
 	return NULL;
 }
 
+/* A virtual read through the ImEE: the CPU's MMU translates. */
+static int read_virt_imee(const struct runner *r, const struct imee_walk_opts *opts, uint64_t va,
+			  void *buf, size_t len)
+{
+	struct imee_vmem vmem;
+	int err = imee_ee_vmem(r->session, opts, &vmem);
+
+	if (err)
+		return err;
+	err = imee_vmem_read(&vmem, va, buf, len);
+	imee_vmem_release(&vmem);
+	return err;
+}
+
 static void run_read(const struct runner *r, const struct job *job, json_t *result)
 {
 	struct imee_walk_opts opts;
@@ -178,6 +224,8 @@ static void run_read(const struct runner *r, const struct job *job, json_t *resu
 	if (job->space == SPACE_PHYSICAL)
 		err = imee_session_read_phys(r->session, job->engine, job->address, buf,
 					     job->length);
+	else if (job->engine == IMEE_ENGINE_IMEE)
+		err = read_virt_imee(r, &opts, job->address, buf, job->length);
 	else
 		err = imee_virt_read(&mem, &opts, job->address, buf, job->length);
 	if (err) {
@@ -330,6 +378,11 @@ static json_t *run_job(const struct runner *r, const struct job *job)
 	case JOB_SYMBOLS:
 		run_symbols(r, job, result);
 		break;
+	case JOB_PSLIST:
+	case JOB_PIDLIST:
+	case JOB_CREDLIST:
+		run_linux_job(r->linux_jobs, job, result);
+		break;
 	}
 	out_set(result, "time_ns", json_integer((json_int_t)(now_ns() - t0)));
 	return result;
@@ -390,9 +443,32 @@ static bool pick_vcpu(struct runner *r)
 	return true;
 }
 
-int cli_run_job_file(const struct job_file *jf)
+/*
+ * The default engine is imee where this host can run an ImEE; without one,
+ * jobs that did not ask for it by name fall back to software, with a
+ * notice. Jobs that named it fail with the reason.
+ */
+static void pick_engines(struct imee_session *s, struct job_file *jf)
 {
-	struct runner r = { .jf = jf };
+	bool implicit = jf->engine == IMEE_ENGINE_IMEE && !jf->engine_explicit;
+	size_t i;
+
+	for (i = 0; i < jf->nr_jobs; i++)
+		implicit |= jf->jobs[i].engine == IMEE_ENGINE_IMEE && !jf->jobs[i].engine_explicit;
+	if (!implicit || !imee_session_ee(s, NULL))
+		return;
+	fprintf(stderr, "imeectl: notice: %s; using the software engine\n", imee_errmsg());
+	if (jf->engine == IMEE_ENGINE_IMEE && !jf->engine_explicit)
+		jf->engine = IMEE_ENGINE_SOFTWARE;
+	for (i = 0; i < jf->nr_jobs; i++)
+		if (jf->jobs[i].engine == IMEE_ENGINE_IMEE && !jf->jobs[i].engine_explicit)
+			jf->jobs[i].engine = IMEE_ENGINE_SOFTWARE;
+}
+
+int cli_run_job_file(struct job_file *jf)
+{
+	struct run_linux linux_jobs = { .no_cache = jf->no_cache };
+	struct runner r = { .jf = jf, .linux_jobs = &linux_jobs };
 	json_t *doc, *results;
 	size_t i;
 	int ret;
@@ -404,6 +480,10 @@ int cli_run_job_file(const struct job_file *jf)
 		imee_session_detach(r.session);
 		return EXIT_RUNTIME;
 	}
+	pick_engines(r.session, jf);
+	linux_jobs.session = r.session;
+	linux_jobs.vcpu = r.vcpu;
+	linux_jobs.walk = r.walk;
 	doc = out_object();
 	results = out_array();
 	out_set(doc, "target", target_json(&r));
@@ -412,6 +492,7 @@ int cli_run_job_file(const struct job_file *jf)
 	out_set(doc, "results", results);
 	ret = out_print(doc, stdout) ? EXIT_RUNTIME : EXIT_OK;
 	json_decref(doc);
+	run_linux_done(&linux_jobs);
 	imee_session_detach(r.session);
 	return ret;
 }

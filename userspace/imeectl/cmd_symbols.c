@@ -23,7 +23,8 @@ static const char usage[] =
 	"  --pid PID        the VMM's pid\n"
 	"  --vm-fd FD       the VMM's fd of the VM, needed when it owns several VMs\n"
 	"  --vcpu N         the KVM vCPU whose CR3 the kernel is walked with\n"
-	"  --engine ENGINE  \"software\" (default) or \"legacy\"\n"
+	"  --engine ENGINE  \"imee\" (the default where the host can run an ImEE),\n"
+	"                   \"software\" or \"legacy\"\n"
 	"\n"
 	"Exit status: 0 the document was printed (see its \"ok\"), 1 runtime failure,\n"
 	"2 usage error.\n";
@@ -43,7 +44,7 @@ int cmd_symbols(int argc, char **argv)
 	long v;
 	int c, i, ret;
 
-	jf.engine = IMEE_ENGINE_SOFTWARE;
+	jf.engine = IMEE_ENGINE_IMEE;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -70,14 +71,17 @@ int cmd_symbols(int argc, char **argv)
 			jf.target.vcpu = (unsigned int)v;
 			break;
 		case 'e':
-			if (!strcmp(optarg, "software")) {
+			if (!strcmp(optarg, "imee")) {
+				jf.engine = IMEE_ENGINE_IMEE;
+			} else if (!strcmp(optarg, "software")) {
 				jf.engine = IMEE_ENGINE_SOFTWARE;
 			} else if (!strcmp(optarg, "legacy")) {
 				jf.engine = IMEE_ENGINE_LEGACY;
 			} else {
-				cli_error("--engine: must be \"software\" or \"legacy\"");
+				cli_error("--engine: must be \"imee\", \"software\" or \"legacy\"");
 				return EXIT_USAGE;
 			}
+			jf.engine_explicit = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -107,6 +111,7 @@ int cmd_symbols(int argc, char **argv)
 	strcpy(job.id, "symbols");
 	job.type = JOB_SYMBOLS;
 	job.engine = jf.engine;
+	job.engine_explicit = jf.engine_explicit;
 	/* The names stay argv's: nothing here frees them. */
 	job.has_names = argc > optind;
 	job.names = argv + optind;

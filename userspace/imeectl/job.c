@@ -20,7 +20,7 @@
 
 #define PATH_MAX_LEN sizeof(((struct job_error *)0)->path)
 
-static const char *const root_fields[] = { "target", "jobs", "engine", NULL };
+static const char *const root_fields[] = { "target", "jobs", "engine", "cache", NULL };
 static const char *const target_fields[] = { "pid", "vm_fd", "vcpu", "maxphyaddr", NULL };
 static const char *const banner_fields[] = { "id", "type", "engine", NULL };
 static const char *const read_fields[] = {
@@ -30,6 +30,8 @@ static const char *const translate_fields[] = {
 	"id", "type", "engine", "address", "verbose", "cr3", NULL,
 };
 static const char *const symbols_fields[] = { "id", "type", "engine", "names", NULL };
+static const char *const tasks_fields[] = { "id", "type", "engine", "threads", "max", NULL };
+static const char *const pidlist_fields[] = { "id", "type", "engine", "max", NULL };
 
 const char *job_type_name(enum job_type type)
 {
@@ -42,6 +44,12 @@ const char *job_type_name(enum job_type type)
 		return "translate";
 	case JOB_SYMBOLS:
 		return "symbols";
+	case JOB_PSLIST:
+		return "pslist";
+	case JOB_PIDLIST:
+		return "pidlist";
+	case JOB_CREDLIST:
+		return "credlist";
 	}
 	return "unknown";
 }
@@ -161,13 +169,27 @@ static int get_choice(json_t *obj, const char *path, const char *key, bool requi
 			return 0;
 		}
 	}
-	if (choices[0] && choices[1] && choices[2] && choices[3])
-		return bad(err, fpath, "must be \"%s\", \"%s\", \"%s\" or \"%s\"", choices[0],
-			   choices[1], choices[2], choices[3]);
-	if (choices[0] && choices[1] && choices[2])
-		return bad(err, fpath, "must be \"%s\", \"%s\" or \"%s\"", choices[0], choices[1],
-			   choices[2]);
-	return bad(err, fpath, "must be \"%s\" or \"%s\"", choices[0], choices[1]);
+	/* "must be "a", "b" or "c"": every choice, as many as there are. */
+	{
+		char list[200];
+		size_t used = 0, n;
+
+		list[0] = '\0';
+		for (i = 0; choices[i] && used < sizeof(list); i++) {
+			const char *sep = !i ? "" : " or ";
+			int k;
+
+			if (i && choices[i + 1])
+				sep = ", ";
+			k = snprintf(list + used, sizeof(list) - used, "%s\"%s\"", sep, choices[i]);
+
+			if (k < 0)
+				break;
+			n = (size_t)k;
+			used += n < sizeof(list) - used ? n : sizeof(list) - used;
+		}
+		return bad(err, fpath, "must be %s", list);
+	}
 }
 
 /* "0x..." (hex, up to 64 bits) or a non-negative JSON integer. */
@@ -230,30 +252,24 @@ static int get_bool(json_t *obj, const char *path, const char *key, bool *val,
 	return 0;
 }
 
-/* "imee" is named so that it can be refused with a reason. */
 static const char *const engine_names[] = { "software", "legacy", "imee", NULL };
 
-static int get_engine(json_t *obj, const char *path, enum imee_engine *engine,
+static int get_engine(json_t *obj, const char *path, enum imee_engine *engine, bool *explicit,
 		      struct job_error *err)
 {
-	char fpath[PATH_MAX_LEN];
 	bool present;
 	int i = 0, ret;
 
 	ret = get_choice(obj, path, "engine", false, engine_names, &i, &present, err);
 	if (ret) {
-		/* Name only the engines that exist today. */
-		snprintf(err->message, sizeof(err->message), "must be \"software\" or \"legacy\"");
+		snprintf(err->message, sizeof(err->message),
+			 "must be \"imee\", \"software\" or \"legacy\"");
 		return ret;
 	}
 	if (!present)
 		return 0;
-	if (i == 2) {
-		field_path(fpath, path, "engine");
-		return bad(err, fpath, "the \"imee\" engine is not available yet; %s",
-			   "use \"software\" or \"legacy\"");
-	}
-	*engine = i == 1 ? IMEE_ENGINE_LEGACY : IMEE_ENGINE_SOFTWARE;
+	*engine = i == 2 ? IMEE_ENGINE_IMEE : i == 1 ? IMEE_ENGINE_LEGACY : IMEE_ENGINE_SOFTWARE;
+	*explicit = true;
 	return 0;
 }
 
@@ -316,7 +332,9 @@ static int parse_id(json_t *obj, const char *path, struct job *job, struct job_e
 	return 0;
 }
 
-static const char *const type_names[] = { "banner", "read", "translate", "symbols", NULL };
+static const char *const type_names[] = {
+	"banner", "read", "translate", "symbols", "pslist", "pidlist", "credlist", NULL,
+};
 static const char *const space_names[] = { "virtual", "physical", NULL };
 static const char *const format_names[] = { "hex", "u64", "string", NULL };
 
@@ -414,15 +432,47 @@ static int parse_symbols(json_t *obj, const char *path, struct job *job, struct 
 	return 0;
 }
 
-static int parse_job(json_t *obj, size_t index, enum imee_engine engine, struct job *job,
+/* pslist, pidlist, credlist: "threads" (not for pidlist: it has them all), "max". */
+static int parse_walk(json_t *obj, const char *path, struct job *job, struct job_error *err)
+{
+	long long max = 0;
+	bool present;
+	int ret;
+
+	ret = get_bool(obj, path, "threads", &job->threads, err);
+	if (ret)
+		return ret;
+	ret = get_int(obj, path, "max", false, 1, IMEE_LINUX_WALK_MAX, &max, &present, err);
+	if (ret)
+		return ret;
+	job->max = present ? (uint32_t)max : 0;
+	return 0;
+}
+
+/* The fields a job of this type may have. */
+static const char *const *job_fields(enum job_type type)
+{
+	switch (type) {
+	case JOB_BANNER:
+		return banner_fields;
+	case JOB_READ:
+		return read_fields;
+	case JOB_TRANSLATE:
+		return translate_fields;
+	case JOB_SYMBOLS:
+		return symbols_fields;
+	case JOB_PSLIST:
+	case JOB_CREDLIST:
+		return tasks_fields;
+	case JOB_PIDLIST:
+		return pidlist_fields; /* no "threads": it has every thread's pid */
+	}
+	return banner_fields;
+}
+
+static int parse_job(json_t *obj, size_t index, const struct job_file *jf, struct job *job,
 		     struct job_error *err)
 {
-	static const char *const *const fields[] = {
-		[JOB_BANNER] = banner_fields,
-		[JOB_READ] = read_fields,
-		[JOB_TRANSLATE] = translate_fields,
-		[JOB_SYMBOLS] = symbols_fields,
-	};
 	char path[PATH_MAX_LEN], what[32];
 	bool present;
 	int type = 0, ret;
@@ -435,14 +485,15 @@ static int parse_job(json_t *obj, size_t index, enum imee_engine engine, struct 
 		return ret;
 	job->type = (enum job_type)type;
 	snprintf(what, sizeof(what), "a %s job", type_names[type]);
-	ret = check_fields(obj, path, what, fields[type], err);
+	ret = check_fields(obj, path, what, job_fields(job->type), err);
 	if (ret)
 		return ret;
 	ret = parse_id(obj, path, job, err);
 	if (ret)
 		return ret;
-	job->engine = engine;
-	ret = get_engine(obj, path, &job->engine, err);
+	job->engine = jf->engine;
+	job->engine_explicit = jf->engine_explicit;
+	ret = get_engine(obj, path, &job->engine, &job->engine_explicit, err);
 	if (ret)
 		return ret;
 	switch (job->type) {
@@ -454,6 +505,10 @@ static int parse_job(json_t *obj, size_t index, enum imee_engine engine, struct 
 		return parse_translate(obj, path, job, err);
 	case JOB_SYMBOLS:
 		return parse_symbols(obj, path, job, err);
+	case JOB_PSLIST:
+	case JOB_PIDLIST:
+	case JOB_CREDLIST:
+		return parse_walk(obj, path, job, err);
 	}
 	return bad(err, path, "unknown type");
 }
@@ -490,10 +545,18 @@ static int parse_root(json_t *root, struct job_file *jf, struct job_error *err)
 	ret = parse_target(root, &jf->target, err);
 	if (ret)
 		return ret;
-	jf->engine = IMEE_ENGINE_SOFTWARE;
-	ret = get_engine(root, "", &jf->engine, err);
+	jf->engine = IMEE_ENGINE_IMEE;
+	ret = get_engine(root, "", &jf->engine, &jf->engine_explicit, err);
 	if (ret)
 		return ret;
+	{
+		bool cache = true;
+
+		ret = get_bool(root, "", "cache", &cache, err);
+		if (ret)
+			return ret;
+		jf->no_cache = !cache;
+	}
 
 	jobs = json_object_get(root, "jobs");
 	if (!jobs)
@@ -507,7 +570,7 @@ static int parse_root(json_t *root, struct job_file *jf, struct job_error *err)
 		return -ENOMEM;
 	jf->nr_alloc = json_array_size(jobs) ? json_array_size(jobs) : 1;
 	json_array_foreach(jobs, i, obj) {
-		ret = parse_job(obj, i, jf->engine, &jf->jobs[i], err);
+		ret = parse_job(obj, i, jf, &jf->jobs[i], err);
 		if (ret)
 			return ret;
 		jf->nr_jobs = i + 1;

@@ -20,7 +20,15 @@
 #define JOB_SYMBOLS_MAX 4096 /* names one symbols job may ask for */
 #define JOB_SYMBOL_NAME_MAX 511 /* bytes of a symbol name (KSYM_NAME_LEN - 1) */
 
-enum job_type { JOB_BANNER, JOB_READ, JOB_TRANSLATE, JOB_SYMBOLS };
+enum job_type {
+	JOB_BANNER,
+	JOB_READ,
+	JOB_TRANSLATE,
+	JOB_SYMBOLS,
+	JOB_PSLIST,
+	JOB_PIDLIST,
+	JOB_CREDLIST,
+};
 enum job_space { SPACE_VIRTUAL, SPACE_PHYSICAL };
 enum job_format { FORMAT_HEX, FORMAT_U64, FORMAT_STRING };
 
@@ -28,6 +36,7 @@ struct job {
 	char id[JOB_ID_MAX + 1];
 	enum job_type type;
 	enum imee_engine engine;
+	bool engine_explicit; /* named in the job or the file (else the default) */
 	uint64_t address; /* read, translate */
 	uint32_t length; /* read: 1..JOB_READ_MAX */
 	enum job_space space; /* read */
@@ -38,6 +47,8 @@ struct job {
 	bool has_names; /* symbols: names given (else: count, base, KASLR slide) */
 	char **names; /* symbols: nr_names malloc'ed names, freed by job_file_free() */
 	size_t nr_names;
+	bool threads; /* pslist, credlist: every thread, not only group leaders */
+	uint32_t max; /* pslist, pidlist, credlist: most entries (0: the default) */
 };
 
 struct job_target {
@@ -52,9 +63,11 @@ struct job_target {
 struct job_file {
 	struct job_target target;
 	enum imee_engine engine; /* the default of the jobs */
+	bool engine_explicit; /* named in the file (else imee, or software without it) */
 	struct job *jobs;
 	size_t nr_jobs;
 	size_t nr_alloc; /* entries of jobs[] (all zeroed when unused) */
+	bool no_cache; /* "cache": false: no per-kernel cache for the Linux jobs */
 };
 
 /* Where and why a job file is bad. */

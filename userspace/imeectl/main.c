@@ -18,9 +18,10 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  vms [--json]                         the KVM VMs on this host\n"
-	"  info --pid PID [--vm-fd FD] [--json] a VM's memslots, vCPU registers, paging mode\n"
+	"  info --pid PID [--vm-fd FD] [--json] a VM's memslots, vCPUs, paging mode, ImEE\n"
 	"  run JOB.json | -                     run a job file, print one JSON document\n"
 	"  symbols --pid PID [NAME...]          the guest kernel's symbols (kallsyms), as JSON\n"
+	"  bench --pid PID [--json]             the engines measured on one target\n"
 	"\n"
 	"Run 'imeectl COMMAND --help' for a command's options.\n"
 	"\n"
@@ -38,10 +39,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "vms", cmd_vms },
-	{ "info", cmd_info },
-	{ "run", cmd_run },
-	{ "symbols", cmd_symbols },
+	{ "vms", cmd_vms },	    { "info", cmd_info },   { "run", cmd_run },
+	{ "symbols", cmd_symbols }, { "bench", cmd_bench },
 };
 
 void cli_error(const char *fmt, ...)

@@ -194,6 +194,12 @@ const char *out_error_code(const struct imee_error *e)
 		return "out-of-memory";
 	case EPROTO:
 		return "bad-layout";
+	case ELOOP:
+		return "cycle"; /* a guest list loops without coming back to its head */
+	case E2BIG:
+		return "too-many"; /* a walk reached its bound */
+	case EBADMSG:
+		return "corrupt"; /* inconsistent guest data, or changed under a walk */
 	default:
 		return "failed";
 	}

@@ -46,7 +46,8 @@ json_t *out_c_string(const void *buf, size_t len);
  * The error code of a failed library call: the fault name for page walks
  * ("not-mapped", ...), else from the errno: "out-of-ram", "target-gone",
  * "memory-removed", "unsupported", "not-found", "read-failed",
- * "out-of-memory", "bad-layout" (-EPROTO), or "failed".
+ * "out-of-memory", "bad-layout" (-EPROTO), "cycle" (-ELOOP), "too-many"
+ * (-E2BIG), "corrupt" (-EBADMSG), or "failed".
  */
 const char *out_error_code(const struct imee_error *e);
 

@@ -307,6 +307,7 @@ void imee_session_detach(struct imee_session *s)
 {
 	if (!s)
 		return;
+	imee_ee_destroy(s->ee);
 	if (s->view)
 		munmap((void *)s->view, s->view_len);
 	if (s->fd >= 0)

@@ -67,4 +67,8 @@ bool imee_slots_cover(const struct imee_memslot *slots, size_t nr, uint64_t gpa,
 int imee_session_from_view_fd(int fd, const struct imee_memslot *slots, size_t nr_slots,
 			      uint64_t view_size, struct imee_session **session_ret);
 
+/* FNV-1a, 64-bit: start with IMEE_FNV1A_INIT, feed data in any pieces. */
+#define IMEE_FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t imee_fnv1a(uint64_t hash, const void *data, size_t len);
+
 #endif /* IMEE_LIB_INTERNAL_H */

@@ -56,6 +56,8 @@ const char *imee_engine_name(enum imee_engine engine)
 		return "software";
 	case IMEE_ENGINE_LEGACY:
 		return "legacy";
+	case IMEE_ENGINE_IMEE:
+		return "imee";
 	}
 	return "unknown";
 }
@@ -152,6 +154,8 @@ int imee_session_read_phys(struct imee_session *s, enum imee_engine engine, uint
 		return read_view(s, gpa, buf, len);
 	case IMEE_ENGINE_LEGACY:
 		return read_ioctl(s, gpa, buf, len);
+	case IMEE_ENGINE_IMEE:
+		return imee_ee_read_phys(s, gpa, buf, len);
 	}
 	return imee_fail(-EINVAL, "unknown engine %d", (int)engine);
 }
@@ -199,6 +203,27 @@ static const struct imee_mem_ops view_ops = {
 	.is_ram = session_is_ram,
 };
 
+static int ee_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	return imee_session_read_phys(ctx, IMEE_ENGINE_IMEE, gpa, buf, len);
+}
+
+static int ee_read_u64(void *ctx, uint64_t gpa, uint64_t *val_ret)
+{
+	uint64_t raw;
+	int err = ee_read(ctx, gpa, &raw, sizeof(raw));
+
+	if (!err)
+		*val_ret = le64toh(raw);
+	return err;
+}
+
+static const struct imee_mem_ops ee_ops = {
+	.read = ee_read,
+	.read_u64 = ee_read_u64,
+	.is_ram = session_is_ram,
+};
+
 static const struct imee_mem_ops legacy_ops = {
 	.read = legacy_read,
 	.read_u64 = legacy_read_u64,
@@ -215,6 +240,9 @@ int imee_session_mem(struct imee_session *s, enum imee_engine engine, struct ime
 		break;
 	case IMEE_ENGINE_LEGACY:
 		ops = &legacy_ops;
+		break;
+	case IMEE_ENGINE_IMEE:
+		ops = &ee_ops;
 		break;
 	default:
 		return imee_fail(-EINVAL, "unknown engine %d", (int)engine);

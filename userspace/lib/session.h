@@ -17,6 +17,7 @@ struct imee_session {
 	size_t nr_slots;
 	struct imee_vcpu_regs *vcpus;
 	size_t nr_vcpus;
+	struct imee_ee *ee; /* the ImEE, once the imee engine was used (ee.c) */
 };
 
 #endif /* IMEE_LIB_SESSION_H */

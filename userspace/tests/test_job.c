@@ -101,7 +101,9 @@ static void valid_file(void)
 	EXPECT_INT(jf.nr_jobs, 0);
 	EXPECT(!jf.target.has_vm_fd);
 	EXPECT(!jf.target.has_vcpu);
-	EXPECT_INT(jf.engine, IMEE_ENGINE_SOFTWARE);
+	/* imee by default, but not named: it may fall back to software */
+	EXPECT_INT(jf.engine, IMEE_ENGINE_IMEE);
+	EXPECT(!jf.engine_explicit);
 	job_file_free(&jf);
 }
 
@@ -198,6 +200,49 @@ static void symbols_jobs(void)
 		       "missing"));
 }
 
+/* pslist, pidlist, credlist: threads and max, checked strictly; "cache" at the top. */
+static void linux_jobs(void)
+{
+	struct job_error err;
+	struct job_file jf;
+
+	REQUIRE(parse(JOBS("{\"id\": \"p\", \"type\": \"pslist\"}, "
+			   "{\"id\": \"t\", \"type\": \"pslist\", \"threads\": true, \"max\": 10}, "
+			   "{\"id\": \"i\", \"type\": \"pidlist\", \"max\": 4194304}, "
+			   "{\"id\": \"c\", \"type\": \"credlist\", \"threads\": false}"),
+		      &jf, &err) == 0);
+	REQUIRE(jf.nr_jobs == 4);
+	EXPECT_INT(jf.jobs[0].type, JOB_PSLIST);
+	EXPECT(!jf.jobs[0].threads);
+	EXPECT_INT(jf.jobs[0].max, 0);
+	EXPECT(jf.jobs[1].threads);
+	EXPECT_INT(jf.jobs[1].max, 10);
+	EXPECT_INT(jf.jobs[2].type, JOB_PIDLIST);
+	EXPECT_INT(jf.jobs[2].max, 4194304);
+	EXPECT_INT(jf.jobs[3].type, JOB_CREDLIST);
+	EXPECT(!jf.no_cache);
+	EXPECT_STR(job_type_name(JOB_PSLIST), "pslist");
+	EXPECT_STR(job_type_name(JOB_PIDLIST), "pidlist");
+	EXPECT_STR(job_type_name(JOB_CREDLIST), "credlist");
+	job_file_free(&jf);
+
+	REQUIRE(parse("{" TARGET ", \"cache\": false, \"jobs\": []}", &jf, &err) == 0);
+	EXPECT(jf.no_cache);
+	job_file_free(&jf);
+	EXPECT(refused("{" TARGET ", \"cache\": 0, \"jobs\": []}", "cache", "true or false"));
+	EXPECT(refused(JOBS("{\"id\": \"p\", \"type\": \"pslist\", \"max\": 0}"), "jobs[0].max",
+		       "1..4194304"));
+	EXPECT(refused(JOBS("{\"id\": \"p\", \"type\": \"pslist\", \"max\": 4194305}"),
+		       "jobs[0].max", "1..4194304"));
+	EXPECT(refused(JOBS("{\"id\": \"p\", \"type\": \"credlist\", \"threads\": 1}"),
+		       "jobs[0].threads", "true or false"));
+	/* pidlist has every thread's pid already: no "threads". */
+	EXPECT(refused(JOBS("{\"id\": \"p\", \"type\": \"pidlist\", \"threads\": true}"),
+		       "jobs[0].threads", "a pidlist job has: id, type, engine, max"));
+	EXPECT(refused(JOBS("{\"id\": \"p\", \"type\": \"pslist\", \"names\": []}"),
+		       "jobs[0].names", "a pslist job has: id, type, engine, threads, max"));
+}
+
 static void wrong_types_and_values(void)
 {
 	EXPECT(refused("{\"jobs\": []}", "target", "missing"));
@@ -214,7 +259,8 @@ static void wrong_types_and_values(void)
 	EXPECT(refused(JOBS("5"), "jobs[0]", "object"));
 	EXPECT(refused(JOBS("{\"id\": \"x\"}"), "jobs[0].type", "missing"));
 	EXPECT(refused(JOBS("{\"id\": \"x\", \"type\": \"dump\"}"), "jobs[0].type",
-		       "\"banner\", \"read\", \"translate\" or \"symbols\""));
+		       "\"banner\", \"read\", \"translate\", \"symbols\", \"pslist\", "
+		       "\"pidlist\" or \"credlist\""));
 	EXPECT(refused(JOBS("{\"type\": \"banner\"}"), "jobs[0].id", "missing"));
 	EXPECT(refused(JOBS("{\"id\": 7, \"type\": \"banner\"}"), "jobs[0].id", "string"));
 	EXPECT(refused(JOBS("{\"id\": \"\", \"type\": \"banner\"}"), "jobs[0].id", "1..64"));
@@ -284,12 +330,29 @@ static void lengths(void)
 
 static void engines(void)
 {
-	EXPECT(refused("{" TARGET ", \"engine\": \"imee\", \"jobs\": []}", "engine",
-		       "not available yet"));
-	EXPECT(refused(JOBS("{\"id\": \"b\", \"type\": \"banner\", \"engine\": \"imee\"}"),
-		       "jobs[0].engine", "not available yet"));
+	struct job_error err;
+	struct job_file jf;
+
+	REQUIRE(parse("{" TARGET ", \"engine\": \"imee\", \"jobs\": ["
+		      "{\"id\": \"b\", \"type\": \"banner\"},"
+		      "{\"id\": \"c\", \"type\": \"banner\", \"engine\": \"legacy\"}]}",
+		      &jf, &err) == 0);
+	EXPECT_INT(jf.engine, IMEE_ENGINE_IMEE);
+	EXPECT(jf.engine_explicit);
+	EXPECT_INT(jf.jobs[0].engine, IMEE_ENGINE_IMEE);
+	EXPECT(jf.jobs[0].engine_explicit);
+	EXPECT_INT(jf.jobs[1].engine, IMEE_ENGINE_LEGACY);
+	job_file_free(&jf);
+	REQUIRE(parse(JOBS("{\"id\": \"b\", \"type\": \"banner\", \"engine\": \"software\"},"
+			   "{\"id\": \"c\", \"type\": \"banner\"}"),
+		      &jf, &err) == 0);
+	EXPECT_INT(jf.jobs[0].engine, IMEE_ENGINE_SOFTWARE);
+	EXPECT(jf.jobs[0].engine_explicit);
+	EXPECT_INT(jf.jobs[1].engine, IMEE_ENGINE_IMEE);
+	EXPECT(!jf.jobs[1].engine_explicit);
+	job_file_free(&jf);
 	EXPECT(refused(JOBS("{\"id\": \"b\", \"type\": \"banner\", \"engine\": \"fast\"}"),
-		       "jobs[0].engine", "\"software\" or \"legacy\""));
+		       "jobs[0].engine", "\"imee\", \"software\" or \"legacy\""));
 }
 
 static void too_many_jobs(void)
@@ -437,10 +500,11 @@ int main(int argc, char **argv)
 	tap_run(malformed_json_has_line_and_column, "malformed JSON: line and column");
 	tap_run(unknown_fields, "unknown fields are errors, with their path");
 	tap_run(symbols_jobs, "symbols jobs: names parsed, bad names refused, freed");
+	tap_run(linux_jobs, "pslist, pidlist, credlist jobs: threads, max, cache");
 	tap_run(wrong_types_and_values, "wrong types and values name the field");
 	tap_run(addresses, "addresses: \"0x...\" strings or integers that fit");
 	tap_run(lengths, "lengths are bounded");
-	tap_run(engines, "engines: software, legacy; imee not yet");
+	tap_run(engines, "engines: imee (the default), software, legacy");
 	tap_run(too_many_jobs, "the number of jobs is bounded");
 	tap_run(output_strings, "guest bytes become valid JSON strings");
 	if (!imeectl) {

@@ -158,4 +158,255 @@ struct imee_read_phys {
 #define IMEE_SESSION_INFO	_IOWR(IMEE_IOCTL_MAGIC, 0x10, struct imee_session_info)
 #define IMEE_READ_PHYS		_IOW(IMEE_IOCTL_MAGIC, 0x11, struct imee_read_phys)
 
+/*
+ * The ImEE: an immersive execution environment for one session.
+ *
+ *   efd = ioctl(sfd, IMEE_CREATE, &create)   builds the cloned nested page
+ *                                            table and the ImEE vCPU; returns
+ *                                            an ImEE fd (O_CLOEXEC)
+ *   out = mmap(NULL, create.out_size, PROT_READ, MAP_SHARED, efd, 0)
+ *                                            the output buffer (read-only)
+ *   ioctl(efd, IMEE_LOAD, &load)             check and load an agent program
+ *   ioctl(efd, IMEE_RUN, &run)               one activation: the agent runs
+ *                                            the program in the target's
+ *                                            address space; output in out[]
+ *   close(efd)                               destroys the ImEE
+ *
+ * Agent programs are arrays of struct imee_insn run by the agent, a small
+ * interpreter that executes inside the ImEE vCPU. Loads from target virtual
+ * addresses are translated by the hardware MMU through the target's own page
+ * tables (the same lens); loads from guest-physical addresses go through the
+ * agent's map of the target's RAM. Every program is checked before it is
+ * loaded (IMEE_LOAD fails with EINVAL and names the first bad instruction)
+ * and is bounded at run time by a step limit and the output buffer's size.
+ */
+
+/* 16 registers of 64 bits: r0..r7 start with imee_run.args, r8..r15 with 0. */
+#define IMEE_PROG_NR_REGS	16
+#define IMEE_PROG_MAX_INSNS	65536
+#define IMEE_PROG_MAX_COPY	4096	/* bytes one COPY may emit */
+
+/**
+ * struct imee_insn - one agent program instruction
+ * @op:		IMEE_OP_*
+ * @regs:	destination register in bits 0-3, source register in bits 4-7
+ * @size:	access size (1, 2, 4 or 8) of LD*, EMIT; 0 for the others
+ * @flags:	must be zero
+ * @off:	jump offset (JA, J*) or address displacement (LD*, COPY*)
+ * @imm:	immediate operand (*K), or, for the F variants, the jump offset
+ *		taken on a fault
+ *
+ * pc is the index of an instruction. A jump goes to pc + 1 + offset; every
+ * jump target must lie inside the program, and its last instruction must be
+ * EXIT or JA (no falling off the end). Arithmetic wraps modulo 2^64; shift
+ * counts are taken modulo 64; comparisons are unsigned.
+ *
+ *   MOV   dst = src               MOVK  dst = imm
+ *   ADD, SUB, MUL, AND, OR, XOR, SHL, SHR (logical):
+ *         dst = dst op src        ...K  dst = dst op imm
+ *   JA    pc += 1 + off
+ *   JEQ, JNE, JLT, JLE, JGT, JGE: if (dst cmp src) pc += 1 + off
+ *         ...K: if (dst cmp imm) pc += 1 + off
+ *   LD    dst = zero-extended size bytes at virtual address src + off
+ *   LDP   the same at guest-physical address src + off
+ *   COPY  emit dst bytes (at most IMEE_PROG_MAX_COPY) from virtual address
+ *         src + off to the output
+ *   COPYP the same from guest-physical address src + off
+ *   EMIT  emit the low size bytes of dst to the output (little-endian)
+ *   EXIT  stop: the program succeeded
+ *
+ * A load or copy whose address cannot be read faults: the program stops
+ * with IMEE_STATUS_FAULT (imee_run.fault says why), except for the F
+ * variants (LDF, LDPF, COPYF, COPYPF), which set dst to the fault code
+ * (IMEE_PROG_FAULT_*) and jump to pc + 1 + imm. A faulting COPY emits
+ * nothing. Output that does not fit stops the program with
+ * IMEE_STATUS_OUTPUT_FULL, leaving what was emitted before that instruction.
+ */
+struct imee_insn {
+	__u8 op;
+	__u8 regs;
+	__u8 size;
+	__u8 flags;
+	__s32 off;
+	__u64 imm;
+};
+
+#define IMEE_INSN_DST(insn)	((insn)->regs & 0xf)
+#define IMEE_INSN_SRC(insn)	(((insn)->regs >> 4) & 0xf)
+#define IMEE_INSN_REGS(dst, src) ((__u8)(((dst) & 0xf) | (((src) & 0xf) << 4)))
+
+enum imee_op {
+	IMEE_OP_EXIT = 0x00,
+	IMEE_OP_MOV = 0x01,
+	IMEE_OP_MOVK = 0x02,
+	IMEE_OP_ADD = 0x03,
+	IMEE_OP_ADDK = 0x04,
+	IMEE_OP_SUB = 0x05,
+	IMEE_OP_SUBK = 0x06,
+	IMEE_OP_MUL = 0x07,
+	IMEE_OP_MULK = 0x08,
+	IMEE_OP_AND = 0x09,
+	IMEE_OP_ANDK = 0x0a,
+	IMEE_OP_OR = 0x0b,
+	IMEE_OP_ORK = 0x0c,
+	IMEE_OP_XOR = 0x0d,
+	IMEE_OP_XORK = 0x0e,
+	IMEE_OP_SHL = 0x0f,
+	IMEE_OP_SHLK = 0x10,
+	IMEE_OP_SHR = 0x11,
+	IMEE_OP_SHRK = 0x12,
+	IMEE_OP_JA = 0x20,
+	IMEE_OP_JEQ = 0x21,
+	IMEE_OP_JEQK = 0x22,
+	IMEE_OP_JNE = 0x23,
+	IMEE_OP_JNEK = 0x24,
+	IMEE_OP_JLT = 0x25,
+	IMEE_OP_JLTK = 0x26,
+	IMEE_OP_JLE = 0x27,
+	IMEE_OP_JLEK = 0x28,
+	IMEE_OP_JGT = 0x29,
+	IMEE_OP_JGTK = 0x2a,
+	IMEE_OP_JGE = 0x2b,
+	IMEE_OP_JGEK = 0x2c,
+	IMEE_OP_LD = 0x40,
+	IMEE_OP_LDF = 0x41,
+	IMEE_OP_LDP = 0x42,
+	IMEE_OP_LDPF = 0x43,
+	IMEE_OP_COPY = 0x44,
+	IMEE_OP_COPYF = 0x45,
+	IMEE_OP_COPYP = 0x46,
+	IMEE_OP_COPYPF = 0x47,
+	IMEE_OP_EMIT = 0x50,
+};
+
+/* Why a load faulted (the values match libimee's enum imee_fault). */
+enum imee_prog_fault {
+	IMEE_PROG_FAULT_NONE = 0,
+	IMEE_PROG_FAULT_NOT_MAPPED = 1,		/* a paging entry not present */
+	IMEE_PROG_FAULT_NON_CANONICAL = 2,	/* a non-canonical address */
+	IMEE_PROG_FAULT_BAD_ENTRY = 3,		/* reserved bits in an entry */
+	IMEE_PROG_FAULT_OUT_OF_RAM = 4,		/* a table or page not in RAM */
+	IMEE_PROG_FAULT_AGENT = 5,		/* inside the agent's own slot */
+};
+
+/* How a run ended. */
+enum imee_status {
+	IMEE_STATUS_OK = 0,		/* EXIT */
+	IMEE_STATUS_FAULT = 1,		/* a load faulted: see fault, fault_* */
+	IMEE_STATUS_STEP_LIMIT = 2,	/* max_steps instructions ran */
+	IMEE_STATUS_OUTPUT_FULL = 3,	/* an emit did not fit */
+	IMEE_STATUS_BAD_PROGRAM = 4,	/* a check failed at run time */
+};
+
+/* IMEE_CREATE's hw: the kind of hardware the ImEE runs on */
+#define IMEE_HW_SVM_NPT		1	/* AMD SVM with nested paging */
+#define IMEE_HW_VMX_EPT		2	/* Intel VMX with EPT */
+
+/**
+ * struct imee_create - build the ImEE of a session
+ * @size:	sizeof(struct imee_create)
+ * @flags:	must be zero
+ * @out_size:	bytes of output buffer (in): a multiple of 4096 up to 16 MiB;
+ *		0 for 1 MiB
+ * @hw:		IMEE_HW_* (out)
+ * @launch_ns:	nanoseconds spent building it (out)
+ * @reserved:	must be zero
+ *
+ * Returns an ImEE fd. Errors: EOPNOTSUPP the host CPU or KVM cannot run an
+ * ImEE (no SVM with nested paging, no VMX with EPT), EBUSY the session
+ * already has one, ESRCH the target is gone, ENOMEM.
+ */
+struct imee_create {
+	__u32 size;
+	__u32 flags;
+	__u32 out_size;
+	__u32 hw;
+	__u64 launch_ns;
+	__u64 reserved[4];
+};
+
+/**
+ * struct imee_load - load an agent program
+ * @size:	sizeof(struct imee_load)
+ * @flags:	must be zero
+ * @nr_insns:	number of instructions, 1..IMEE_PROG_MAX_INSNS
+ * @bad_insn:	on EINVAL, the index of the first bad instruction (out)
+ * @insns:	user pointer to struct imee_insn[@nr_insns]
+ * @load_ns:	nanoseconds spent checking and loading (out)
+ */
+struct imee_load {
+	__u32 size;
+	__u32 flags;
+	__u32 nr_insns;
+	__u32 bad_insn;
+	__u64 insns;
+	__u64 load_ns;
+};
+
+/**
+ * struct imee_run - one activation of the ImEE
+ * @size:	sizeof(struct imee_run)
+ * @flags:	IMEE_RUN_F_* (in)
+ * @cr3:	the target page table to run on (in), unless IMEE_RUN_F_VCPU_CR3;
+ *		the top-level entries are copied from it at this activation
+ * @vcpu:	with IMEE_RUN_F_VCPU_CR3: index of the vCPU (in the order of
+ *		IMEE_SESSION_INFO) whose current CR3 and paging mode to use
+ * @levels:	paging levels of @cr3, 4 or 5 (in; ignored with
+ *		IMEE_RUN_F_VCPU_CR3)
+ * @args:	initial r0..r7 (in)
+ * @max_steps:	instructions the program may run (in); 0 or more than
+ *		2^32 means 2^32
+ * @status:	IMEE_STATUS_* (out)
+ * @fault:	IMEE_PROG_FAULT_* of a fault that stopped the program (out)
+ * @fault_addr:	the address that faulted (out)
+ * @pc:		the instruction the program stopped at (out)
+ * @out_len:	bytes emitted to the output buffer (out)
+ * @steps:	instructions run (out)
+ * @regs:	registers at the end (out)
+ * @cr3_used:	the CR3 the activation used (out)
+ * @run_ns:	nanoseconds from entering to leaving the activation (out)
+ * @guest_ns:	of which inside the ImEE vCPU (out)
+ * @exits:	VM exits during the activation (out)
+ * @npt_faults:	nested page faults during it (pages mapped in) (out)
+ * @reserved:	zero (out)
+ *
+ * Errors: ENOENT no program loaded, ESRCH the target is gone, EINTR a
+ * signal arrived (run again), ETIME the activation ran out of time,
+ * EIO the ImEE vCPU failed (details in the kernel log).
+ */
+struct imee_run {
+	__u32 size;
+	__u32 flags;
+	__u64 cr3;
+	__u32 vcpu;
+	__u32 levels;
+	__u64 args[8];
+	__u64 max_steps;
+	__u32 status;
+	__u32 fault;
+	__u64 fault_addr;
+	__u64 pc;
+	__u64 out_len;
+	__u64 steps;
+	__u64 regs[IMEE_PROG_NR_REGS];
+	__u64 cr3_used;
+	__u64 run_ns;
+	__u64 guest_ns;
+	__u32 exits;
+	__u32 npt_faults;
+	__u64 reserved[4];
+};
+
+/* use vCPU @vcpu's current CR3 and paging mode instead of @cr3, @levels */
+#define IMEE_RUN_F_VCPU_CR3	(1U << 0)
+/*
+ * with IMEE_RUN_F_VCPU_CR3: use the kernel half of a page-table-isolation
+ * pair (clear bits 0-12 of CR3), as Linux guests need for kernel addresses
+ */
+#define IMEE_RUN_F_PTI_KERNEL	(1U << 1)
+
+#define IMEE_CREATE		_IOWR(IMEE_IOCTL_MAGIC, 0x20, struct imee_create)
+#define IMEE_LOAD		_IOWR(IMEE_IOCTL_MAGIC, 0x21, struct imee_load)
+#define IMEE_RUN		_IOWR(IMEE_IOCTL_MAGIC, 0x22, struct imee_run)
+
 #endif /* _UAPI_LINUX_IMEE_H */

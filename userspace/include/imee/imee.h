@@ -221,6 +221,142 @@ int imee_virt_read(const struct imee_mem *mem, const struct imee_walk_opts *opts
 		   void *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
+/* Agent programs                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Agent programs (struct imee_insn: the instruction set is documented in
+ * <linux/imee.h>) are what the ImEE's agent runs inside the target. libimee
+ * runs them too, with the very same interpreter (module/common/), so a
+ * program gives the same result (status, fault and its address, pc, steps,
+ * registers, output) on every engine.
+ *
+ * Writing one in C: each macro below is the initializer of one instruction.
+ * Registers are numbers 0..15; r0..r7 start with the arguments, r8..r15
+ * with 0. Jump offsets count instructions from the one after the jump.
+ *
+ *	// r0 = the head of a list of { next, value } nodes: emit the values
+ *	static const struct imee_insn prog[] = {
+ *		IMEE_JEQK(0, 0, 4),   // 0: if r0 == 0 goto 5
+ *		IMEE_LD(1, 0, 8, 8),  // 1: r1 = *(u64 *)(r0 + 8)
+ *		IMEE_EMIT(1, 8),      // 2: emit the 8 bytes of r1
+ *		IMEE_LD(0, 0, 0, 8),  // 3: r0 = r0->next
+ *		IMEE_JA(-5),          // 4: goto 0
+ *		IMEE_EXIT(),          // 5
+ *	};
+ *
+ * (A real program also bounds the walk: a counter and a JEQK, or the step
+ * limit.) Use (struct imee_insn)IMEE_MOV(1, 2) where an expression is needed.
+ */
+#define IMEE_INSN(op_, dst_, src_, size_, off_, imm_)                                             \
+	{                                                                                         \
+		.op = (op_), .regs = IMEE_INSN_REGS((dst_), (src_)), .size = (size_), .flags = 0, \
+		.off = (off_), .imm = (uint64_t)(imm_)                                            \
+	}
+
+#define IMEE_EXIT() IMEE_INSN(IMEE_OP_EXIT, 0, 0, 0, 0, 0)
+/* dst = src, dst = imm */
+#define IMEE_MOV(dst, src) IMEE_INSN(IMEE_OP_MOV, dst, src, 0, 0, 0)
+#define IMEE_MOVK(dst, imm) IMEE_INSN(IMEE_OP_MOVK, dst, 0, 0, 0, imm)
+/* dst = dst op src, dst = dst op imm (wrapping; shifts modulo 64, SHR logical) */
+#define IMEE_ADD(dst, src) IMEE_INSN(IMEE_OP_ADD, dst, src, 0, 0, 0)
+#define IMEE_ADDK(dst, imm) IMEE_INSN(IMEE_OP_ADDK, dst, 0, 0, 0, imm)
+#define IMEE_SUB(dst, src) IMEE_INSN(IMEE_OP_SUB, dst, src, 0, 0, 0)
+#define IMEE_SUBK(dst, imm) IMEE_INSN(IMEE_OP_SUBK, dst, 0, 0, 0, imm)
+#define IMEE_MUL(dst, src) IMEE_INSN(IMEE_OP_MUL, dst, src, 0, 0, 0)
+#define IMEE_MULK(dst, imm) IMEE_INSN(IMEE_OP_MULK, dst, 0, 0, 0, imm)
+#define IMEE_AND(dst, src) IMEE_INSN(IMEE_OP_AND, dst, src, 0, 0, 0)
+#define IMEE_ANDK(dst, imm) IMEE_INSN(IMEE_OP_ANDK, dst, 0, 0, 0, imm)
+#define IMEE_OR(dst, src) IMEE_INSN(IMEE_OP_OR, dst, src, 0, 0, 0)
+#define IMEE_ORK(dst, imm) IMEE_INSN(IMEE_OP_ORK, dst, 0, 0, 0, imm)
+#define IMEE_XOR(dst, src) IMEE_INSN(IMEE_OP_XOR, dst, src, 0, 0, 0)
+#define IMEE_XORK(dst, imm) IMEE_INSN(IMEE_OP_XORK, dst, 0, 0, 0, imm)
+#define IMEE_SHL(dst, src) IMEE_INSN(IMEE_OP_SHL, dst, src, 0, 0, 0)
+#define IMEE_SHLK(dst, imm) IMEE_INSN(IMEE_OP_SHLK, dst, 0, 0, 0, imm)
+#define IMEE_SHR(dst, src) IMEE_INSN(IMEE_OP_SHR, dst, src, 0, 0, 0)
+#define IMEE_SHRK(dst, imm) IMEE_INSN(IMEE_OP_SHRK, dst, 0, 0, 0, imm)
+/* goto pc + 1 + off; if (dst cmp src) ..., if (dst cmp imm) ... (unsigned) */
+#define IMEE_JA(off) IMEE_INSN(IMEE_OP_JA, 0, 0, 0, off, 0)
+#define IMEE_JEQ(dst, src, off) IMEE_INSN(IMEE_OP_JEQ, dst, src, 0, off, 0)
+#define IMEE_JEQK(dst, imm, off) IMEE_INSN(IMEE_OP_JEQK, dst, 0, 0, off, imm)
+#define IMEE_JNE(dst, src, off) IMEE_INSN(IMEE_OP_JNE, dst, src, 0, off, 0)
+#define IMEE_JNEK(dst, imm, off) IMEE_INSN(IMEE_OP_JNEK, dst, 0, 0, off, imm)
+#define IMEE_JLT(dst, src, off) IMEE_INSN(IMEE_OP_JLT, dst, src, 0, off, 0)
+#define IMEE_JLTK(dst, imm, off) IMEE_INSN(IMEE_OP_JLTK, dst, 0, 0, off, imm)
+#define IMEE_JLE(dst, src, off) IMEE_INSN(IMEE_OP_JLE, dst, src, 0, off, 0)
+#define IMEE_JLEK(dst, imm, off) IMEE_INSN(IMEE_OP_JLEK, dst, 0, 0, off, imm)
+#define IMEE_JGT(dst, src, off) IMEE_INSN(IMEE_OP_JGT, dst, src, 0, off, 0)
+#define IMEE_JGTK(dst, imm, off) IMEE_INSN(IMEE_OP_JGTK, dst, 0, 0, off, imm)
+#define IMEE_JGE(dst, src, off) IMEE_INSN(IMEE_OP_JGE, dst, src, 0, off, 0)
+#define IMEE_JGEK(dst, imm, off) IMEE_INSN(IMEE_OP_JGEK, dst, 0, 0, off, imm)
+/*
+ * dst = size (1, 2, 4, 8) bytes at virtual (LD) or guest-physical (LDP)
+ * address src + off. The F forms: on a fault, dst = the fault code
+ * (IMEE_PROG_FAULT_*) and goto pc + 1 + foff.
+ */
+#define IMEE_LD(dst, src, off, size) IMEE_INSN(IMEE_OP_LD, dst, src, size, off, 0)
+#define IMEE_LDF(dst, src, off, size, foff) IMEE_INSN(IMEE_OP_LDF, dst, src, size, off, foff)
+#define IMEE_LDP(dst, src, off, size) IMEE_INSN(IMEE_OP_LDP, dst, src, size, off, 0)
+#define IMEE_LDPF(dst, src, off, size, foff) IMEE_INSN(IMEE_OP_LDPF, dst, src, size, off, foff)
+/*
+ * Emit register len's value in bytes (at most IMEE_PROG_MAX_COPY) read from
+ * virtual (COPY) or guest-physical (COPYP) address src + off. The F forms:
+ * on a fault, len = the fault code and goto pc + 1 + foff.
+ */
+#define IMEE_COPY(len, src, off) IMEE_INSN(IMEE_OP_COPY, len, src, 0, off, 0)
+#define IMEE_COPYF(len, src, off, foff) IMEE_INSN(IMEE_OP_COPYF, len, src, 0, off, foff)
+#define IMEE_COPYP(len, src, off) IMEE_INSN(IMEE_OP_COPYP, len, src, 0, off, 0)
+#define IMEE_COPYPF(len, src, off, foff) IMEE_INSN(IMEE_OP_COPYPF, len, src, 0, off, foff)
+/* emit the low size (1, 2, 4, 8) bytes of register src, little-endian */
+#define IMEE_EMIT(src, size) IMEE_INSN(IMEE_OP_EMIT, src, 0, size, 0, 0)
+
+/* "LD", "JEQK", ...; "?" for an unknown opcode. */
+const char *imee_prog_op_name(unsigned int op);
+
+/* IMEE_STATUS_*: "ok", "fault", "step-limit", "output-full", "bad-program". */
+const char *imee_prog_status_name(uint32_t status);
+
+/* IMEE_PROG_FAULT_*: the names of imee_fault_name(), and "agent". */
+const char *imee_prog_fault_name(uint32_t fault);
+
+/*
+ * Check a program as imee.ko's IMEE_LOAD does (the same code): opcodes,
+ * sizes, flags, jump targets, length, the last instruction. -EINVAL when it
+ * is bad: the message names the first bad instruction and why, and
+ * *bad_ret, if not NULL, gets its index (0 for a bad number of
+ * instructions).
+ */
+int imee_prog_verify(const struct imee_insn *insns, size_t nr, size_t *bad_ret);
+
+/* How a run ended: the fields of struct imee_run that the program decides. */
+struct imee_prog_result {
+	uint32_t status; /* IMEE_STATUS_* */
+	uint32_t fault; /* IMEE_PROG_FAULT_* with IMEE_STATUS_FAULT, else 0 */
+	uint64_t fault_addr; /* the lowest address that could not be read */
+	uint64_t pc; /* the instruction the program stopped at */
+	uint64_t steps; /* instructions run (the stopping one included) */
+	uint64_t out_len; /* bytes of output */
+	uint64_t regs[IMEE_PROG_NR_REGS];
+};
+
+/*
+ * Run a program over mem with the software page walker: virtual loads are
+ * translated with imee_walk() through the page tables of opts, exactly as
+ * given (imee_linux_cr3_for() is not applied), walk faults becoming the
+ * IMEE_PROG_FAULT_* of the same number; guest-physical loads read mem
+ * directly (-ENXIO from mem->ops->read is IMEE_PROG_FAULT_OUT_OF_RAM).
+ * args (NULL: zeros) are r0..r7; max_steps as imee_run's (0: 2^32); output
+ * goes to out (out_cap bytes). Returns 0 when the program ran, however it
+ * ended (*res says how), or a negative errno when it could not run: -EINVAL
+ * a bad program (see imee_prog_verify()) or arguments, -EOPNOTSUPP a paging
+ * mode other than 4- and 5-level, or the error of a memory read that is not
+ * the target's fault (e.g. -ESRCH: the target is gone).
+ */
+int imee_prog_run_mem(const struct imee_mem *mem, const struct imee_walk_opts *opts,
+		      const struct imee_insn *insns, size_t nr, const uint64_t args[8],
+		      uint64_t max_steps, void *out, size_t out_cap, struct imee_prog_result *res);
+
+/* ------------------------------------------------------------------ */
 /* Sessions: /dev/imee                                                 */
 /* ------------------------------------------------------------------ */
 
@@ -286,9 +422,16 @@ enum imee_engine {
 	IMEE_ENGINE_SOFTWARE = 0,
 	/* Through the copying IMEE_READ_PHYS ioctl, one request per page. */
 	IMEE_ENGINE_LEGACY,
+	/*
+	 * By the agent inside the session's ImEE vCPU (created on first use:
+	 * see "The ImEE" below). Physical reads go through the agent's map of
+	 * guest RAM; virtual reads (imee_session_vmem()) through the CPU's
+	 * MMU over the target's own page tables.
+	 */
+	IMEE_ENGINE_IMEE,
 };
 
-/* "software", "legacy". */
+/* "software", "legacy", "imee". */
 const char *imee_engine_name(enum imee_engine engine);
 
 /*
@@ -418,6 +561,336 @@ int imee_linux_kallsyms_lookup_address(const struct imee_linux_kallsyms *ks, uin
 				       struct imee_linux_ksym *sym_ret);
 
 /* ------------------------------------------------------------------ */
+/* Guest virtual memory, whatever the engine                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A reader of guest virtual memory. The Linux structure walkers (BTF,
+ * process lists, pid lists, credentials) read the guest only through it, so
+ * they run unchanged whatever does the reads: software page walks over a
+ * session (either engine), a synthetic image in a test, or an agent inside
+ * the guest's address space.
+ */
+struct imee_vmem_ops {
+	/*
+	 * Copy [va, va + len) of guest virtual memory into buf. Returns 0, or
+	 * a negative errno with imee_last_error() set (for a page-walk fault:
+	 * its kind, level and address, as imee_virt_read() records them).
+	 * Nothing is partially reported.
+	 */
+	int (*read)(void *ctx, uint64_t va, void *buf, size_t len);
+	/* Free ctx (imee_vmem_release()). Optional. */
+	void (*release)(void *ctx);
+};
+
+struct imee_vmem {
+	const struct imee_vmem_ops *ops;
+	void *ctx;
+};
+
+/* vmem->ops->read(), with the arguments checked (-EINVAL, and ranges that wrap). */
+int imee_vmem_read(const struct imee_vmem *vmem, uint64_t va, void *buf, size_t len);
+
+/*
+ * A reader that walks the guest's page tables in software over mem (which
+ * must outlive it), with the paging mode and CR3 of opts; for kernel-half
+ * addresses the CR3 is taken through imee_linux_cr3_for(), so kernel memory
+ * reads right even while the vCPU runs a user process under page-table
+ * isolation. Release it with imee_vmem_release().
+ */
+int imee_vmem_from_walk(const struct imee_mem *mem, const struct imee_walk_opts *opts,
+			struct imee_vmem *vmem_ret);
+
+/* Call ops->release and clear *vmem. NULL, and a cleared vmem, are allowed. */
+void imee_vmem_release(struct imee_vmem *vmem);
+
+/* ------------------------------------------------------------------ */
+/* Linux guests: BTF                                                   */
+/* ------------------------------------------------------------------ */
+
+/* The largest .BTF accepted (Debian 6.1's is about 5 MiB). */
+#define IMEE_LINUX_BTF_MAX (64U << 20)
+/* BTF's header: magic 0xeB9F, version 1, and the header's own length. */
+#define IMEE_LINUX_BTF_MAGIC 0xeb9f
+#define IMEE_LINUX_BTF_HDR_LEN 24
+
+/* The kernel's type information, parsed with libbpf. */
+struct imee_linux_btf;
+
+struct imee_linux_btf_info {
+	uint64_t va; /* where it was read from (0: parsed from a buffer) */
+	uint32_t size; /* bytes of the blob, header included */
+	uint64_t checksum; /* FNV-1a (64-bit) of the blob */
+	uint32_t nr_types; /* type ids 1..nr_types */
+	bool scanned; /* found by scanning, not at the place given */
+};
+
+/*
+ * Check a raw BTF blob (magic, version, header and section lengths, all
+ * against len) and parse it with libbpf's btf__new(), which checks every
+ * type and string offset. The data is copied. -EBADMSG: not valid BTF.
+ */
+int imee_linux_btf_parse(const void *data, size_t len, struct imee_linux_btf **btf_ret);
+
+struct imee_linux_btf_find_opts {
+	size_t sz; /* sizeof(struct imee_linux_btf_find_opts) */
+	/*
+	 * Where the kernel's .BTF lies (__start_BTF, __stop_BTF from
+	 * kallsyms), or 0, 0 when not known.
+	 */
+	uint64_t start, end;
+	/*
+	 * Searched for a BTF header when start is 0 or holds no valid BTF
+	 * (0, 0: the kernel image range, IMEE_LINUX_KERNEL_IMAGE_START..END).
+	 * Unmapped parts are skipped as the fault's level allows.
+	 */
+	uint64_t scan_start, scan_end;
+	bool no_scan; /* only look at start..end */
+};
+
+/*
+ * Read the guest kernel's .BTF through vmem and parse it. -ENOENT: no BTF
+ * where it was looked for (a kernel without CONFIG_DEBUG_INFO_BTF);
+ * -EBADMSG: a BTF header whose contents do not parse.
+ */
+int imee_linux_btf_load(const struct imee_vmem *vmem, const struct imee_linux_btf_find_opts *opts,
+			struct imee_linux_btf **btf_ret);
+
+void imee_linux_btf_free(struct imee_linux_btf *btf);
+
+void imee_linux_btf_info(const struct imee_linux_btf *btf, struct imee_linux_btf_info *info_ret);
+
+/* The kinds of types a member can have, typedefs and qualifiers resolved. */
+enum imee_linux_btf_kind {
+	IMEE_LINUX_BTF_OTHER = 0,
+	IMEE_LINUX_BTF_INT,
+	IMEE_LINUX_BTF_PTR,
+	IMEE_LINUX_BTF_ARRAY,
+	IMEE_LINUX_BTF_STRUCT,
+	IMEE_LINUX_BTF_UNION,
+	IMEE_LINUX_BTF_ENUM,
+};
+
+/* Where a member lies in its outermost struct. */
+struct imee_linux_btf_member {
+	uint64_t offset; /* bytes from the start of the outermost struct */
+	uint64_t size; /* bytes of the member's type (0 for a flexible array) */
+	uint32_t bit_offset; /* bitfields: the first bit, counted from offset */
+	uint32_t bit_size; /* bitfields: the width; 0 for a whole-byte member */
+	uint32_t nelems; /* arrays: the number of elements, else 0 */
+	uint64_t elem_size; /* arrays: bytes of one element, else 0 */
+	uint32_t type_id; /* the member's type, typedefs and qualifiers resolved */
+	enum imee_linux_btf_kind kind;
+};
+
+/*
+ * The size of a struct or union (or of a typedef of one) by name:
+ * "task_struct". -ENOENT: no such type.
+ */
+int imee_linux_btf_type_size(const struct imee_linux_btf *btf, const char *name,
+			     uint64_t *size_ret);
+
+/*
+ * A member by a dotted path from a struct or union name:
+ * "task_struct.tasks", "pid_namespace.idr.idr_rt.xa_head", "pid.numbers[0].nr".
+ * Members of anonymous structs and unions are found by their own names, as
+ * C finds them; typedefs and qualifiers are seen through; "[N]" indexes an
+ * array (checked against its length). -ENOENT: no such type or member;
+ * -EINVAL: a bad path (a member of a pointer or of an integer, ...).
+ */
+int imee_linux_btf_member(const struct imee_linux_btf *btf, const char *path,
+			  struct imee_linux_btf_member *member_ret);
+
+/*
+ * The byte offset of a member by path, as imee_linux_btf_member(); a
+ * bitfield has none: -EOPNOTSUPP.
+ */
+int imee_linux_btf_offset(const struct imee_linux_btf *btf, const char *path, uint64_t *offset_ret);
+
+/* The value of an enumerator by name ("PIDTYPE_PID"). -ENOENT if none. */
+int imee_linux_btf_enum_value(const struct imee_linux_btf *btf, const char *name,
+			      int64_t *value_ret);
+
+/* ------------------------------------------------------------------ */
+/* Linux guests: a kernel, its symbols and layouts, cached per build   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What the Linux jobs need to know about one guest kernel: the addresses of
+ * a few symbols (from kallsyms) and the offsets of the fields they read
+ * (from BTF only). Built once per attach; the result is cached per kernel
+ * build (see imee_linux_open()).
+ */
+struct imee_linux;
+
+struct imee_linux_open_opts {
+	size_t sz; /* sizeof(struct imee_linux_open_opts) */
+	/* The guest's banner, from imee_linux_find_banner() (required). */
+	const struct imee_linux_banner *banner;
+	/*
+	 * Load the guest's kallsyms when the cache cannot answer (required:
+	 * imee_linux_kallsyms_load() over the same guest). Called at most once;
+	 * the tables are freed before imee_linux_open() returns.
+	 */
+	int (*load_kallsyms)(void *arg, struct imee_linux_kallsyms **ks_ret);
+	void *load_arg;
+	/* The paging mode: kernel pointers are checked to be canonical for it. */
+	enum imee_paging paging;
+	/* Neither read nor write the cache. IMEE_CACHE=0 in the environment does the same. */
+	bool no_cache;
+	/*
+	 * The cache's directory. NULL: $IMEE_CACHE_DIR, else
+	 * $XDG_CACHE_HOME/imee, else $HOME/.cache/imee.
+	 */
+	const char *cache_dir;
+};
+
+enum imee_linux_cache_state {
+	IMEE_LINUX_CACHE_OFF = 0, /* not used (disabled) */
+	IMEE_LINUX_CACHE_HIT, /* the results came from the cache */
+	IMEE_LINUX_CACHE_WRITTEN, /* a miss; the results were computed and saved */
+	IMEE_LINUX_CACHE_UNWRITABLE, /* a miss; saving them failed (see cache_error) */
+};
+
+#define IMEE_LINUX_PATH_MAX 4096
+
+struct imee_linux_info {
+	uint64_t text; /* _text, after KASLR */
+	uint64_t kaslr_slide; /* _text - IMEE_LINUX_TEXT_DEFAULT */
+	uint64_t btf_va; /* the kernel's .BTF */
+	uint32_t btf_size;
+	uint64_t btf_checksum; /* FNV-1a (64-bit) of the .BTF */
+	enum imee_linux_cache_state cache;
+	char cache_path[IMEE_LINUX_PATH_MAX]; /* the cache file ("" when off) */
+	char cache_error[IMEE_ERRMSG_MAX]; /* why it could not be read or written */
+};
+
+/*
+ * Learn what the Linux jobs need about the kernel that vmem reads. With the
+ * cache: a file per kernel build, named after the banner and holding the
+ * .BTF checksum, is used only when the guest's banner, .BTF and kallsyms
+ * tables are byte for byte those it was made from (their checksums are
+ * verified through vmem on every use); a corrupt or foreign file is a miss.
+ * Otherwise kallsyms are loaded (opts->load_kallsyms), the .BTF is found at
+ * __start_BTF (else by scanning) and parsed, every field offset is resolved
+ * and checked, and the cache file is written (atomically; failing to write
+ * it is not an error: see info.cache). -ENOENT names what is missing (no
+ * BTF, a symbol, a field).
+ */
+int imee_linux_open(const struct imee_vmem *vmem, const struct imee_linux_open_opts *opts,
+		    struct imee_linux **lx_ret);
+
+void imee_linux_close(struct imee_linux *lx);
+
+void imee_linux_get_info(const struct imee_linux *lx, struct imee_linux_info *info_ret);
+
+/*
+ * The kernel's BTF, parsed on first use (after a cache hit it was not) and
+ * owned by lx. vmem reads the same guest as at open.
+ */
+int imee_linux_btf(struct imee_linux *lx, const struct imee_vmem *vmem,
+		   const struct imee_linux_btf **btf_ret);
+
+/* ------------------------------------------------------------------ */
+/* Linux guests: tasks, pids, credentials                              */
+/* ------------------------------------------------------------------ */
+
+#define IMEE_LINUX_COMM_LEN 16 /* TASK_COMM_LEN */
+/* Default and largest bound of one walk (tasks, pids). */
+#define IMEE_LINUX_WALK_DEFAULT 65536
+#define IMEE_LINUX_WALK_MAX (1U << 22)
+
+/* A task's credentials (its real_cred, what /proc/PID/status shows). */
+struct imee_linux_cred {
+	uint64_t address; /* the struct cred */
+	uint32_t uid, euid, suid, fsuid;
+	uint32_t gid, egid, sgid, fsgid;
+	uint64_t cap_inheritable, cap_permitted, cap_effective, cap_bset, cap_ambient;
+	/* task->cred (used for its own accesses) is not task->real_cred */
+	bool overridden;
+};
+
+struct imee_linux_task {
+	uint64_t address; /* the task_struct */
+	int32_t pid; /* the thread's id */
+	int32_t tgid; /* the process's id */
+	int32_t ppid; /* real_parent->tgid, as /proc shows it (0 for pid 1, kthreadd) */
+	char comm[IMEE_LINUX_COMM_LEN + 1];
+	char state; /* the letter /proc shows: R S D T t X Z P I */
+	uint32_t state_raw; /* __state */
+	uint32_t exit_state;
+	uint32_t flags; /* PF_* */
+	bool kthread; /* PF_KTHREAD */
+	uint64_t start_time_ns; /* start_time: CLOCK_MONOTONIC at fork */
+	uint64_t start_boottime_ns; /* start_boottime: CLOCK_BOOTTIME (/proc's starttime) */
+	struct imee_linux_cred cred;
+	int cred_err; /* 0, or why cred could not be read (the rest is valid) */
+};
+
+/* The result of a bounded walk: what was read, and why it stopped early. */
+struct imee_linux_task_list {
+	struct imee_linux_task *tasks;
+	size_t nr;
+	/*
+	 * 0: the walk went round the whole list. Else the negative errno that
+	 * stopped it (-ELOOP a cycle that misses the head, -E2BIG the bound
+	 * was reached, -EBADMSG an inconsistent or non-canonical pointer, or a
+	 * read's error); error holds its description.
+	 */
+	int err;
+	struct imee_error error;
+};
+
+struct imee_linux_tasks_opts {
+	size_t sz; /* sizeof(struct imee_linux_tasks_opts) */
+	bool threads; /* every thread (signal->thread_head), not only group leaders */
+	size_t max; /* most tasks reported: 0 IMEE_LINUX_WALK_DEFAULT, at most _MAX */
+};
+
+/*
+ * Walk the task list from init_task (init_task itself, pid 0, is not
+ * reported, as ps does not). Returns 0 with *list_ret filled, even when the
+ * walk stopped early (list_ret->err says why), or a negative errno when
+ * nothing could be read. Free with imee_linux_task_list_free().
+ */
+int imee_linux_tasks(const struct imee_linux *lx, const struct imee_vmem *vmem,
+		     const struct imee_linux_tasks_opts *opts,
+		     struct imee_linux_task_list *list_ret);
+
+void imee_linux_task_list_free(struct imee_linux_task_list *list);
+
+/* One pid number of the initial pid namespace. */
+struct imee_linux_pid {
+	int32_t nr; /* the number */
+	uint64_t address; /* its struct pid */
+	uint64_t task; /* the task it is the pid of (PIDTYPE_PID), or 0 */
+	int32_t tgid; /* that task's, when task is not 0 */
+	char comm[IMEE_LINUX_COMM_LEN + 1];
+};
+
+struct imee_linux_pid_list {
+	struct imee_linux_pid *pids; /* in increasing order of nr */
+	size_t nr;
+	int err; /* as in struct imee_linux_task_list */
+	struct imee_error error;
+};
+
+struct imee_linux_pids_opts {
+	size_t sz; /* sizeof(struct imee_linux_pids_opts) */
+	size_t max; /* as in struct imee_linux_tasks_opts */
+};
+
+/*
+ * Every pid of init_pid_ns from its IDR (the xarray under
+ * init_pid_ns.idr), independently of the task list. As
+ * imee_linux_tasks() for the result.
+ */
+int imee_linux_pids(const struct imee_linux *lx, const struct imee_vmem *vmem,
+		    const struct imee_linux_pids_opts *opts, struct imee_linux_pid_list *list_ret);
+
+void imee_linux_pid_list_free(struct imee_linux_pid_list *list);
+
+/* ------------------------------------------------------------------ */
 /* KVM VMs on this host                                                */
 /* ------------------------------------------------------------------ */
 
@@ -445,6 +918,87 @@ struct imee_vms_opts {
 int imee_vms_find(const struct imee_vms_opts *opts, struct imee_vm_list *list_ret);
 
 void imee_vm_list_free(struct imee_vm_list *list);
+
+/* ------------------------------------------------------------------ */
+/* The ImEE                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A session's ImEE (see <linux/imee.h>): a vCPU owned by imee.ko that runs
+ * agent programs inside the target's address space. The imee engine creates
+ * one per session on first use; these calls give direct access.
+ */
+struct imee_ee;
+
+struct imee_ee_opts {
+	size_t sz; /* sizeof(struct imee_ee_opts) */
+	uint32_t out_size; /* output buffer bytes, a multiple of 4096; 0: 1 MiB */
+};
+
+/*
+ * Build the session's ImEE. -EOPNOTSUPP: this host cannot run one (the
+ * message says why); -EBUSY: the session has one already.
+ */
+int imee_ee_create(struct imee_session *session, const struct imee_ee_opts *opts,
+		   struct imee_ee **ee_ret);
+
+/* NULL is allowed. */
+void imee_ee_destroy(struct imee_ee *ee);
+
+/* IMEE_HW_SVM_NPT or IMEE_HW_VMX_EPT. */
+uint32_t imee_ee_hw(const struct imee_ee *ee);
+
+/* "amd-svm-npt", "intel-vmx-ept" ("none" for 0). */
+const char *imee_ee_hw_name(uint32_t hw);
+
+/* Nanoseconds the module spent building it. */
+uint64_t imee_ee_launch_ns(const struct imee_ee *ee);
+
+size_t imee_ee_out_size(const struct imee_ee *ee);
+
+struct imee_ee_run_opts {
+	size_t sz; /* sizeof(struct imee_ee_run_opts) */
+	/* the page table: cr3 and levels (4 or 5), or a vCPU's current one */
+	uint64_t cr3;
+	unsigned int levels;
+	bool use_vcpu_cr3;
+	uint32_t vcpu; /* with use_vcpu_cr3: its index in imee_session_vcpus() */
+	bool pti_kernel; /* with use_vcpu_cr3: the kernel half of a PTI pair */
+	uint64_t args[8]; /* r0..r7 */
+	uint64_t max_steps; /* 0: 2^32 */
+};
+
+/*
+ * One activation: load the program (unless it is the one loaded last) and
+ * run it. *run_ret gets the module's report (status, fault, registers,
+ * timings); *out_ret, if not NULL, the output buffer (run_ret->out_len bytes
+ * are the program's output, valid until the next run).
+ */
+int imee_ee_run(struct imee_ee *ee, const struct imee_insn *insns, size_t nr,
+		const struct imee_ee_run_opts *opts, struct imee_run *run_ret,
+		const void **out_ret);
+
+/* The report of the last successful imee_ee_run(). */
+const struct imee_run *imee_ee_last_run(const struct imee_ee *ee);
+
+/*
+ * The session's own ImEE, the one the imee engine uses: created on first
+ * use, destroyed with the session. ee_ret may be NULL (only "can this host
+ * run one?").
+ */
+int imee_session_ee(struct imee_session *session, struct imee_ee **ee_ret);
+
+/* imee_session_read_phys() with IMEE_ENGINE_IMEE. */
+int imee_ee_read_phys(struct imee_session *session, uint64_t gpa, void *buf, size_t len);
+
+/*
+ * A guest-virtual reader through the session's ImEE, for the page tables of
+ * opts (imee_linux_cr3_for() applied per address, as imee_vmem_from_walk()
+ * does). Faults are described as the software walker describes them.
+ * Release it with imee_vmem_release().
+ */
+int imee_ee_vmem(struct imee_session *session, const struct imee_walk_opts *opts,
+		 struct imee_vmem *vmem_ret);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imeectl bench: the three engines measured in one run on one target.
+ *
+ * For each engine: session launch (attach, plus building the ImEE for imee),
+ * activation (an empty program: imee only), virtual reads of 4..1024 bytes
+ * of the kernel's linux_banner, and a 1000-hop pointer chase along the
+ * kernel's list of superblocks (super_blocks; s_list is the first member of
+ * struct super_block, so each hop is one load). imee runs the chase as one
+ * program in one activation; the others make 1000 dependent reads. Medians,
+ * in microseconds, and the ratios legacy/imee and software/imee. The chase's
+ * end pointer is checked to be the same on every engine.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "output.h"
+
+static const char usage[] =
+	"Usage: imeectl bench --pid PID [--vm-fd FD] [--rounds N] [--json]\n"
+	"\n"
+	"Measure, in one run and on the same target, each engine (imee, software,\n"
+	"legacy): session launch, activation (imee), virtual reads of 4, 64, 128,\n"
+	"512 and 1024 bytes, and a 1000-hop pointer chase in the guest kernel.\n"
+	"Prints medians in microseconds and the ratios legacy/imee and\n"
+	"software/imee. An engine the host cannot run is left out, with the reason.\n"
+	"Absolute times depend on the host (an emulated lab is slow): compare the\n"
+	"ratios.\n"
+	"\n"
+	"  --pid PID     the VMM's pid\n"
+	"  --vm-fd FD    the VMM's fd of the VM, if it owns several\n"
+	"  --rounds N    repetitions per measurement, 3..1000 (default 25)\n"
+	"  --json        one JSON document instead of a table\n";
+
+#define NR_ENGINES 3
+#define NR_SIZES 5
+#define CHASE_HOPS 1000
+
+static const enum imee_engine engines[NR_ENGINES] = { IMEE_ENGINE_IMEE, IMEE_ENGINE_SOFTWARE,
+						      IMEE_ENGINE_LEGACY };
+static const size_t read_sizes[NR_SIZES] = { 4, 64, 128, 512, 1024 };
+
+struct engine_result {
+	bool available;
+	char reason[IMEE_ERRMSG_MAX];
+	double launch_us;
+	double activation_us; /* imee only; < 0 otherwise */
+	double read_us[NR_SIZES];
+	double chase_us;
+	uint64_t chase_end;
+};
+
+struct bench {
+	pid_t pid;
+	bool has_vm_fd;
+	int vm_fd;
+	unsigned int rounds;
+	struct imee_walk_opts walk;
+	uint64_t banner_va;
+	uint64_t chase_start;
+	struct engine_result res[NR_ENGINES];
+};
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int attach(const struct bench *b, struct imee_session **s)
+{
+	IMEE_OPTS(imee_attach_opts, opts, .pid = b->pid, .has_vm_fd = b->has_vm_fd,
+		  .vm_fd = b->vm_fd);
+
+	return imee_session_attach(&opts, s);
+}
+
+/* Where to read and chase, found once with the software engine. */
+static int find_addresses(struct bench *b)
+{
+	const struct imee_vcpu_regs *vcpus;
+	struct imee_linux_kallsyms *ks;
+	struct imee_linux_ksym sym;
+	struct imee_session *s;
+	struct imee_mem mem;
+	int err;
+
+	err = attach(b, &s);
+	if (err)
+		return err;
+	if (!imee_session_vcpus(s, &vcpus)) {
+		imee_session_detach(s);
+		return -ENODEV;
+	}
+	imee_walk_opts_from_vcpu(&vcpus[0], &b->walk);
+	err = imee_session_mem(s, IMEE_ENGINE_SOFTWARE, &mem);
+	if (!err)
+		err = imee_linux_kallsyms_load(&mem, &b->walk, &ks);
+	if (!err) {
+		err = imee_linux_kallsyms_lookup_name(ks, "linux_banner", &sym, NULL);
+		b->banner_va = sym.address;
+		if (!err)
+			err = imee_linux_kallsyms_lookup_name(ks, "super_blocks", &sym, NULL);
+		b->chase_start = sym.address;
+		imee_linux_kallsyms_free(ks);
+	}
+	imee_session_detach(s);
+	return err;
+}
+
+/* A reader of guest virtual memory through engine. */
+static int open_vmem(struct imee_session *s, enum imee_engine engine,
+		     const struct imee_walk_opts *walk, struct imee_vmem *vmem)
+{
+	struct imee_mem mem;
+	int err;
+
+	if (engine == IMEE_ENGINE_IMEE)
+		return imee_ee_vmem(s, walk, vmem);
+	err = imee_session_mem(s, engine, &mem);
+	return err ? err : imee_vmem_from_walk(&mem, walk, vmem);
+}
+
+static int chase_program(struct imee_session *s, const struct bench *b, uint64_t *end,
+			 uint32_t *status)
+{
+	static const struct imee_insn prog[] = {
+		{ .op = IMEE_OP_JEQK, .regs = IMEE_INSN_REGS(1, 0), .off = 3, .imm = 0 },
+		{ .op = IMEE_OP_LD, .regs = IMEE_INSN_REGS(0, 0), .size = 8 },
+		{ .op = IMEE_OP_SUBK, .regs = IMEE_INSN_REGS(1, 0), .imm = 1 },
+		{ .op = IMEE_OP_JA, .off = -4 },
+		{ .op = IMEE_OP_EXIT },
+	};
+	IMEE_OPTS(imee_ee_run_opts, opts);
+	struct imee_ee *ee;
+	struct imee_run run;
+	int err;
+
+	err = imee_session_ee(s, &ee);
+	if (err)
+		return err;
+	opts.cr3 = imee_linux_cr3_for(b->walk.cr3, b->chase_start) & 0x000ffffffffff000ULL;
+	opts.levels = b->walk.paging == IMEE_PAGING_5LEVEL ? 5 : 4;
+	opts.args[0] = b->chase_start;
+	opts.args[1] = CHASE_HOPS;
+	err = imee_ee_run(ee, prog, sizeof(prog) / sizeof(prog[0]), &opts, &run, NULL);
+	if (err)
+		return err;
+	*status = run.status;
+	if (run.status != IMEE_STATUS_OK)
+		return -EPROTO;
+	*end = run.regs[0];
+	return 0;
+}
+
+static int chase_reads(const struct imee_vmem *vmem, const struct bench *b, uint64_t *end)
+{
+	uint64_t p = b->chase_start;
+	int i, err;
+
+	for (i = 0; i < CHASE_HOPS; i++) {
+		err = imee_vmem_read(vmem, p, &p, sizeof(p));
+		if (err)
+			return err;
+	}
+	*end = p;
+	return 0;
+}
+
+static int bench_engine(struct bench *b, unsigned int e, double *samples)
+{
+	static const struct imee_insn empty[] = { { .op = IMEE_OP_EXIT } };
+	struct engine_result *r = &b->res[e];
+	enum imee_engine engine = engines[e];
+	struct imee_session *s = NULL;
+	struct imee_vmem vmem = { 0 };
+	unsigned char buf[1024];
+	uint32_t status = 0;
+	unsigned int i, k;
+	double t;
+	int err = 0;
+
+	r->activation_us = -1;
+	/* launch: attach (and build the ImEE) */
+	for (i = 0; i < b->rounds && !err; i++) {
+		t = now_us();
+		err = attach(b, &s);
+		if (!err && engine == IMEE_ENGINE_IMEE)
+			err = imee_session_ee(s, NULL);
+		samples[i] = now_us() - t;
+		if (i + 1 < b->rounds || err) {
+			imee_session_detach(s);
+			s = NULL;
+		}
+	}
+	if (err)
+		goto out;
+	r->launch_us = median(samples, b->rounds);
+
+	if (engine == IMEE_ENGINE_IMEE) {
+		IMEE_OPTS(imee_ee_run_opts, opts, .use_vcpu_cr3 = true, .pti_kernel = true);
+		struct imee_ee *ee;
+		struct imee_run run;
+
+		err = imee_session_ee(s, &ee);
+		for (i = 0; i < b->rounds && !err; i++) {
+			t = now_us();
+			err = imee_ee_run(ee, empty, 1, &opts, &run, NULL);
+			samples[i] = now_us() - t;
+		}
+		if (err)
+			goto out;
+		r->activation_us = median(samples, b->rounds);
+	}
+
+	err = open_vmem(s, engine, &b->walk, &vmem);
+	for (k = 0; k < NR_SIZES && !err; k++) {
+		for (i = 0; i < b->rounds && !err; i++) {
+			t = now_us();
+			err = imee_vmem_read(&vmem, b->banner_va, buf, read_sizes[k]);
+			samples[i] = now_us() - t;
+		}
+		r->read_us[k] = median(samples, b->rounds);
+	}
+	for (i = 0; i < b->rounds && !err; i++) {
+		t = now_us();
+		if (engine == IMEE_ENGINE_IMEE)
+			err = chase_program(s, b, &r->chase_end, &status);
+		else
+			err = chase_reads(&vmem, b, &r->chase_end);
+		samples[i] = now_us() - t;
+	}
+	if (!err)
+		r->chase_us = median(samples, b->rounds);
+out:
+	imee_vmem_release(&vmem);
+	imee_session_detach(s);
+	if (err == -EPROTO)
+		snprintf(r->reason, sizeof(r->reason),
+			 "the chase program ended with status %" PRIu32, status);
+	else if (err)
+		snprintf(r->reason, sizeof(r->reason), "%s", imee_errmsg());
+	if (err)
+		return err;
+	r->available = true;
+	return 0;
+}
+
+static json_t *ratios_json(const struct engine_result *num, const struct engine_result *den)
+{
+	json_t *o = out_object(), *reads = out_object();
+	unsigned int k;
+	char key[16];
+
+	out_set(o, "launch", json_real(num->launch_us / den->launch_us));
+	for (k = 0; k < NR_SIZES; k++) {
+		snprintf(key, sizeof(key), "%zu", read_sizes[k]);
+		out_set(reads, key, json_real(num->read_us[k] / den->read_us[k]));
+	}
+	out_set(o, "read", reads);
+	out_set(o, "chase1000", json_real(num->chase_us / den->chase_us));
+	return o;
+}
+
+static int print_json(const struct bench *b)
+{
+	json_t *doc = out_object(), *jeng = out_object(), *un = out_object(), *ratios;
+	unsigned int e, k;
+	char key[16];
+	int ret;
+
+	out_set(doc, "pid", json_integer(b->pid));
+	out_set(doc, "rounds", json_integer(b->rounds));
+	out_set(doc, "paging", json_string(imee_paging_name(b->walk.paging)));
+	out_set(doc, "unit", json_string("us (medians)"));
+	for (e = 0; e < NR_ENGINES; e++) {
+		const struct engine_result *r = &b->res[e];
+		json_t *o, *reads;
+
+		if (!r->available) {
+			out_set(un, imee_engine_name(engines[e]), json_string(r->reason));
+			continue;
+		}
+		o = out_object();
+		reads = out_object();
+		out_set(o, "launch_us", json_real(r->launch_us));
+		if (r->activation_us >= 0)
+			out_set(o, "activation_us", json_real(r->activation_us));
+		for (k = 0; k < NR_SIZES; k++) {
+			snprintf(key, sizeof(key), "%zu", read_sizes[k]);
+			out_set(reads, key, json_real(r->read_us[k]));
+		}
+		out_set(o, "read_us", reads);
+		out_set(o, "chase1000_us", json_real(r->chase_us));
+		out_set(o, "chase_end", out_hex(r->chase_end));
+		out_set(jeng, imee_engine_name(engines[e]), o);
+	}
+	out_set(doc, "engines", jeng);
+	out_set(doc, "unavailable", un);
+	if (b->res[0].available) {
+		ratios = out_object();
+		if (b->res[2].available)
+			out_set(ratios, "legacy/imee", ratios_json(&b->res[2], &b->res[0]));
+		if (b->res[1].available)
+			out_set(ratios, "software/imee", ratios_json(&b->res[1], &b->res[0]));
+		out_set(doc, "ratios", ratios);
+	}
+	ret = out_print(doc, stdout);
+	json_decref(doc);
+	return ret ? EXIT_RUNTIME : EXIT_OK;
+}
+
+static void print_cell(double v, int width, bool ratio)
+{
+	if (v < 0)
+		printf("  %*s", width, "-");
+	else if (ratio)
+		printf("  %*.1fx", width - 1, v);
+	else
+		printf("  %*.1f", width, v);
+}
+
+static void print_row(const char *name, const double *v, bool have_imee)
+{
+	unsigned int e;
+
+	printf("  %-14s", name);
+	for (e = 0; e < NR_ENGINES; e++)
+		print_cell(v[e], 12, false);
+	if (have_imee && v[0] > 0) {
+		print_cell(v[2] < 0 ? -1 : v[2] / v[0], 13, true);
+		print_cell(v[1] < 0 ? -1 : v[1] / v[0], 15, true);
+	}
+	putchar('\n');
+}
+
+static void print_table(const struct bench *b)
+{
+	const struct engine_result *r = b->res;
+	bool have_imee = r[0].available;
+	double v[NR_ENGINES];
+	unsigned int e, k;
+	char name[32];
+
+	printf("imee bench: pid %d, %s paging, %u rounds, medians in microseconds\n", (int)b->pid,
+	       imee_paging_name(b->walk.paging), b->rounds);
+	printf("  %-14s  %12s  %12s  %12s  %13s  %15s\n", "", "imee", "software", "legacy",
+	       "legacy/imee", "software/imee");
+#define ROW(label, field)                                                  \
+	do {                                                               \
+		for (e = 0; e < NR_ENGINES; e++)                           \
+			v[e] = r[e].available ? (double)(r[e].field) : -1; \
+		print_row(label, v, have_imee);                            \
+	} while (0)
+	ROW("launch", launch_us);
+	ROW("activation", activation_us);
+	for (k = 0; k < NR_SIZES; k++) {
+		snprintf(name, sizeof(name), "read %zu B", read_sizes[k]);
+		ROW(name, read_us[k]);
+	}
+	ROW("chase 1000", chase_us);
+#undef ROW
+	for (e = 0; e < NR_ENGINES; e++)
+		if (!r[e].available)
+			printf("  %s: not measured: %s\n", imee_engine_name(engines[e]),
+			       r[e].reason);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "vm-fd", required_argument, NULL, 'f' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bench b = { .rounds = 25, .vm_fd = -1 };
+	long pid = 0, v;
+	bool json = false, any = false;
+	double *samples;
+	unsigned int e;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!cli_parse_long(optarg, 1, INT_MAX, &pid)) {
+				cli_error("--pid: '%s' is not a pid", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if (!cli_parse_long(optarg, 0, INT_MAX, &v)) {
+				cli_error("--vm-fd: '%s' is not a file descriptor number", optarg);
+				return EXIT_USAGE;
+			}
+			b.has_vm_fd = true;
+			b.vm_fd = (int)v;
+			break;
+		case 'r':
+			if (!cli_parse_long(optarg, 3, 1000, &v)) {
+				cli_error("--rounds: must be 3..1000");
+				return EXIT_USAGE;
+			}
+			b.rounds = (unsigned int)v;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!pid || optind != argc) {
+		cli_error("bench needs --pid and nothing else");
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	b.pid = (pid_t)pid;
+	err = find_addresses(&b);
+	if (err) {
+		cli_error("finding linux_banner and super_blocks: %s", imee_errmsg());
+		return EXIT_RUNTIME;
+	}
+	samples = calloc(b.rounds, sizeof(*samples));
+	if (!samples) {
+		cli_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	for (e = 0; e < NR_ENGINES; e++)
+		any |= !bench_engine(&b, e, samples);
+	free(samples);
+	if (!any) {
+		cli_error("no engine could be measured: %s", b.res[1].reason);
+		return EXIT_RUNTIME;
+	}
+	for (e = 1; e < NR_ENGINES; e++)
+		if (b.res[e].available && b.res[0].available &&
+		    b.res[e].chase_end != b.res[0].chase_end) {
+			cli_error("the engines disagree on the chase's end: %#" PRIx64
+				  " vs %#" PRIx64,
+				  b.res[e].chase_end, b.res[0].chase_end);
+			return EXIT_RUNTIME;
+		}
+	if (json)
+		return print_json(&b);
+	print_table(&b);
+	return EXIT_OK;
+}

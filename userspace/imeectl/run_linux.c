@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * imeectl run: pslist, pidlist and credlist. The walks are libimee's
+ * (linux_tasks.c, linux_pids.c): bounded, checked, and reading the guest
+ * only through a struct imee_vmem of the job's engine. A walk that stops
+ * early gives "ok": false with its error, and the entries it read before
+ * ("complete": false).
+ */
+#include "run_linux.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "output.h"
+
+struct ks_loader {
+	const struct imee_mem *mem;
+	const struct imee_walk_opts *walk;
+};
+
+static int load_kallsyms(void *arg, struct imee_linux_kallsyms **ks_ret)
+{
+	const struct ks_loader *l = arg;
+
+	return imee_linux_kallsyms_load(l->mem, l->walk, ks_ret);
+}
+
+/*
+ * The engine's physical reader, for the scans (banner, kallsyms) that walk
+ * page tables themselves: the ImEE engine reads virtual memory only, so
+ * its jobs scan through the zero-copy view.
+ */
+static enum imee_engine scan_engine(enum imee_engine engine)
+{
+	return engine == IMEE_ENGINE_LEGACY ? IMEE_ENGINE_LEGACY : IMEE_ENGINE_SOFTWARE;
+}
+
+static int job_vmem(struct run_linux *rl, const struct job *job, struct imee_vmem *vmem)
+{
+	struct imee_mem mem;
+	int err;
+
+	if (job->engine == IMEE_ENGINE_IMEE)
+		return imee_ee_vmem(rl->session, &rl->walk, vmem);
+	err = imee_session_mem(rl->session, job->engine, &mem);
+	if (!err)
+		err = imee_vmem_from_walk(&mem, &rl->walk, vmem);
+	return err;
+}
+
+/* Learn the kernel (once per run), with the engine of the first Linux job. */
+static int open_linux(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem)
+{
+	struct imee_linux_banner banner;
+	struct imee_mem mem;
+	struct ks_loader loader = { &mem, &rl->walk };
+	IMEE_OPTS(imee_linux_open_opts, o, .banner = &banner, .load_kallsyms = load_kallsyms,
+		  .load_arg = &loader, .paging = rl->walk.paging, .no_cache = rl->no_cache);
+	int err;
+
+	if (rl->tried)
+		return rl->lx ? 0 : rl->error.err;
+	rl->tried = true;
+	err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
+	if (!err)
+		err = imee_linux_find_banner(&mem, &rl->walk, &banner);
+	if (!err)
+		err = imee_linux_open(vmem, &o, &rl->lx);
+	if (err)
+		rl->error = *imee_last_error();
+	return err;
+}
+
+static json_t *kernel_json(const struct imee_linux *lx)
+{
+	static const char *const cache_names[] = {
+		[IMEE_LINUX_CACHE_OFF] = "off",
+		[IMEE_LINUX_CACHE_HIT] = "hit",
+		[IMEE_LINUX_CACHE_WRITTEN] = "written",
+		[IMEE_LINUX_CACHE_UNWRITABLE] = "unwritable",
+	};
+	struct imee_linux_info info;
+	json_t *k = out_object(), *btf = out_object();
+
+	imee_linux_get_info(lx, &info);
+	out_set(k, "text", out_hex(info.text));
+	out_set(k, "kaslr_slide", out_hex(info.kaslr_slide));
+	out_set(btf, "address", out_hex(info.btf_va));
+	out_set(btf, "size", json_integer(info.btf_size));
+	out_set(btf, "checksum", out_hex(info.btf_checksum));
+	out_set(k, "btf", btf);
+	out_set(k, "cache", json_string(cache_names[info.cache]));
+	if (info.cache_error[0])
+		out_set(k, "cache_error", json_string(info.cache_error));
+	return k;
+}
+
+/* The outcome of a bounded walk: complete, or stopped with an error. */
+static void walk_outcome(json_t *result, size_t nr, int err, const struct imee_error *error)
+{
+	out_set(result, "count", json_integer((json_int_t)nr));
+	out_set(result, "complete", json_boolean(!err));
+	if (err) {
+		out_set(result, "ok", json_false());
+		out_set(result, "error", out_error(out_error_code(error), error->message));
+	} else {
+		out_set(result, "ok", json_true());
+	}
+}
+
+static json_t *cred_json(const struct imee_linux_task *t)
+{
+	const struct imee_linux_cred *c = &t->cred;
+	json_t *v = out_object();
+
+	out_set(v, "pid", json_integer(t->pid));
+	out_set(v, "tgid", json_integer(t->tgid));
+	out_set(v, "comm", out_c_string(t->comm, sizeof(t->comm)));
+	if (t->cred_err) {
+		struct imee_error e = { .err = t->cred_err };
+
+		snprintf(e.message, sizeof(e.message), "cannot read this task's cred");
+		out_set(v, "error", out_error(out_error_code(&e), e.message));
+		return v;
+	}
+	out_set(v, "uid", json_integer(c->uid));
+	out_set(v, "euid", json_integer(c->euid));
+	out_set(v, "suid", json_integer(c->suid));
+	out_set(v, "fsuid", json_integer(c->fsuid));
+	out_set(v, "gid", json_integer(c->gid));
+	out_set(v, "egid", json_integer(c->egid));
+	out_set(v, "sgid", json_integer(c->sgid));
+	out_set(v, "fsgid", json_integer(c->fsgid));
+	out_set(v, "cap_inheritable", out_hex(c->cap_inheritable));
+	out_set(v, "cap_permitted", out_hex(c->cap_permitted));
+	out_set(v, "cap_effective", out_hex(c->cap_effective));
+	out_set(v, "cap_bset", out_hex(c->cap_bset));
+	out_set(v, "cap_ambient", out_hex(c->cap_ambient));
+	out_set(v, "cred", out_hex(c->address));
+	out_set(v, "overridden", json_boolean(c->overridden));
+	return v;
+}
+
+static json_t *task_json(const struct imee_linux_task *t)
+{
+	char state[2] = { t->state, '\0' };
+	json_t *v = out_object();
+
+	out_set(v, "pid", json_integer(t->pid));
+	out_set(v, "tgid", json_integer(t->tgid));
+	out_set(v, "ppid", json_integer(t->ppid));
+	out_set(v, "comm", out_c_string(t->comm, sizeof(t->comm)));
+	out_set(v, "state", out_c_string(state, 1));
+	if (t->cred_err) {
+		out_set(v, "uid", json_null());
+		out_set(v, "gid", json_null());
+	} else {
+		out_set(v, "uid", json_integer(t->cred.uid));
+		out_set(v, "gid", json_integer(t->cred.gid));
+	}
+	out_set(v, "kthread", json_boolean(t->kthread));
+	out_set(v, "start_time_ns", json_integer((json_int_t)t->start_time_ns));
+	out_set(v, "start_boottime_ns", json_integer((json_int_t)t->start_boottime_ns));
+	out_set(v, "address", out_hex(t->address));
+	return v;
+}
+
+static void run_tasks(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem,
+		      json_t *result)
+{
+	IMEE_OPTS(imee_linux_tasks_opts, o, .threads = job->threads, .max = job->max);
+	struct imee_linux_task_list list;
+	json_t *value;
+	size_t i;
+
+	if (imee_linux_tasks(rl->lx, vmem, &o, &list)) {
+		out_set(result, "ok", json_false());
+		out_set(result, "error", out_last_error());
+		return;
+	}
+	value = out_array();
+	for (i = 0; i < list.nr; i++)
+		out_append(value, job->type == JOB_CREDLIST ? cred_json(&list.tasks[i])
+							    : task_json(&list.tasks[i]));
+	walk_outcome(result, list.nr, list.err, &list.error);
+	out_set(result, "threads", json_boolean(job->threads));
+	out_set(result, "value", value);
+	imee_linux_task_list_free(&list);
+}
+
+static void run_pids(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem,
+		     json_t *result)
+{
+	IMEE_OPTS(imee_linux_pids_opts, o, .max = job->max);
+	struct imee_linux_pid_list list;
+	json_t *value;
+	size_t i;
+
+	if (imee_linux_pids(rl->lx, vmem, &o, &list)) {
+		out_set(result, "ok", json_false());
+		out_set(result, "error", out_last_error());
+		return;
+	}
+	value = out_array();
+	for (i = 0; i < list.nr; i++) {
+		const struct imee_linux_pid *p = &list.pids[i];
+		json_t *v = out_object();
+
+		out_set(v, "pid", json_integer(p->nr));
+		out_set(v, "address", out_hex(p->address));
+		if (p->task) {
+			out_set(v, "task", out_hex(p->task));
+			out_set(v, "tgid", json_integer(p->tgid));
+			out_set(v, "comm", out_c_string(p->comm, sizeof(p->comm)));
+		} else {
+			out_set(v, "task", json_null());
+		}
+		out_append(value, v);
+	}
+	walk_outcome(result, list.nr, list.err, &list.error);
+	out_set(result, "value", value);
+	imee_linux_pid_list_free(&list);
+}
+
+void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result)
+{
+	struct imee_vmem vmem;
+
+	if (!rl->vcpu) {
+		out_set(result, "ok", json_false());
+		out_set(result, "error",
+			out_error("no-vcpu",
+				  "the target has no vCPU to take CR3 and the paging mode from"));
+		return;
+	}
+	if (job_vmem(rl, job, &vmem)) {
+		out_set(result, "ok", json_false());
+		out_set(result, "error", out_last_error());
+		return;
+	}
+	if (open_linux(rl, job, &vmem)) {
+		out_set(result, "ok", json_false());
+		out_set(result, "error", out_error(out_error_code(&rl->error), rl->error.message));
+	} else {
+		out_set(result, "kernel", kernel_json(rl->lx));
+		if (job->type == JOB_PIDLIST)
+			run_pids(rl, job, &vmem, result);
+		else
+			run_tasks(rl, job, &vmem, result);
+	}
+	imee_vmem_release(&vmem);
+}
+
+void run_linux_done(struct run_linux *rl)
+{
+	imee_linux_close(rl->lx);
+	rl->lx = NULL;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * imeectl run: the Linux jobs (pslist, pidlist, credlist). They share one
+ * view of the guest kernel (symbols and layouts, from the cache or from
+ * kallsyms and BTF), made when the first of them runs.
+ */
+#ifndef IMEECTL_RUN_LINUX_H
+#define IMEECTL_RUN_LINUX_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include <imee/imee.h>
+
+#include "job.h"
+
+struct run_linux {
+	struct imee_session *session;
+	const struct imee_vcpu_regs *vcpu; /* NULL when the target has none */
+	struct imee_walk_opts walk;
+	bool no_cache;
+	/* Made on first use; a failure is kept and given to every Linux job. */
+	bool tried;
+	struct imee_linux *lx;
+	struct imee_error error;
+};
+
+/* Run a pslist, pidlist or credlist job into result. */
+void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result);
+
+/* Free what the Linux jobs made. */
+void run_linux_done(struct run_linux *rl);
+
+#endif /* IMEECTL_RUN_LINUX_H */

@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Linux walkers over a synthetic guest (fake_linux.c): opening it from
+ * kallsyms and BTF and then from the cache (and not from a corrupt or
+ * stale cache), the task list with threads and credentials, the pid IDR;
+ * and every kind of corruption a walk must survive: cycles that miss the
+ * head, garbage and non-canonical pointers, prev links that do not point
+ * back, unmapped nodes, too many entries. Each must end the walk with a
+ * typed error and what was read before it, never hang.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <imee/imee.h>
+
+#include "fake_linux.h"
+#include "kbtf_build.h"
+#include "linux_guest.h"
+#include "tap.h"
+
+static char cache_dir[64];
+
+static struct imee_linux *open_guest(struct fake_linux *g, bool cache)
+{
+	struct imee_linux_banner banner = fl_banner();
+	IMEE_OPTS(imee_linux_open_opts, o, .banner = &banner, .load_kallsyms = fl_load_kallsyms,
+		  .load_arg = g, .paging = g->walk.paging, .no_cache = !cache,
+		  .cache_dir = cache_dir);
+	struct imee_linux *lx = NULL;
+
+	if (!EXPECT_INT(imee_linux_open(&g->vmem, &o, &lx), 0))
+		printf("# open: %s\n", imee_errmsg());
+	return lx;
+}
+
+/* The guest's processes: init, kthreadd, alpha, beta (uid 1000), gamma with two threads. */
+struct guest_tasks {
+	uint64_t init, kthreadd, alpha, beta, gamma, g1, g2;
+};
+
+static void add_tasks(struct fake_linux *g, struct guest_tasks *t)
+{
+	uint64_t root = fl_cred(g, 0, 0, 0x1ffffffffffULL), user = fl_cred(g, 1000, 1001, 0);
+	uint64_t order[5];
+
+	t->init = fl_task(g, 1, 1, "init", FL_INIT_TASK_VA, root, 1);
+	t->kthreadd = fl_task(g, 2, 2, "kthreadd", FL_INIT_TASK_VA, root, 0x402);
+	fl_w32(g, t->kthreadd + KT_FLAGS, 0x00200040);
+	t->alpha = fl_task(g, 100, 100, "imee-wl-alpha", t->init, root, 1);
+	t->beta = fl_task(g, 101, 101, "imee-wl-beta", t->init, user, 1);
+	t->gamma = fl_task(g, 102, 102, "imee-wl-gamma", t->init, root, 0);
+	t->g1 = fl_task(g, 103, 102, "imee-wl-gamma-1", t->init, root, 1);
+	t->g2 = fl_task(g, 104, 102, "imee-wl-gamma-2", t->init, root, 1);
+	fl_add_thread(g, t->gamma, t->g1);
+	fl_add_thread(g, t->gamma, t->g2);
+	order[0] = t->init;
+	order[1] = t->kthreadd;
+	order[2] = t->alpha;
+	order[3] = t->beta;
+	order[4] = t->gamma;
+	fl_link_tasks(g, order, 5);
+}
+
+static int walk(struct fake_linux *g, struct imee_linux *lx, bool threads, size_t max,
+		struct imee_linux_task_list *list)
+{
+	IMEE_OPTS(imee_linux_tasks_opts, o, .threads = threads, .max = max);
+
+	memset(list, 0, sizeof(*list));
+	return imee_linux_tasks(lx, &g->vmem, &o, list);
+}
+
+static void open_and_cache(void)
+{
+	struct fake_linux g;
+	struct imee_linux *lx;
+	struct imee_linux_info info;
+	char path[IMEE_LINUX_PATH_MAX];
+	FILE *f;
+
+	fl_init(&g, false);
+	lx = open_guest(&g, true);
+	REQUIRE(lx);
+	imee_linux_get_info(lx, &info);
+	EXPECT_U64(info.text, FL_TEXT_VA);
+	EXPECT_U64(info.kaslr_slide, FL_TEXT_VA - IMEE_LINUX_TEXT_DEFAULT);
+	EXPECT_U64(info.btf_va, FL_BTF_VA);
+	EXPECT_INT(info.btf_size, g.btf_len);
+	EXPECT_INT(info.cache, IMEE_LINUX_CACHE_WRITTEN);
+	EXPECT_HAS(info.cache_path, cache_dir);
+	snprintf(path, sizeof(path), "%s", info.cache_path);
+	imee_linux_close(lx);
+
+	/* Second time: from the cache, kallsyms not even loaded. */
+	{
+		struct imee_linux_banner banner = fl_banner();
+		IMEE_OPTS(imee_linux_open_opts, o, .banner = &banner, .paging = g.walk.paging,
+			  .cache_dir = cache_dir);
+		const struct imee_linux_btf *btf;
+		uint64_t size = 0;
+
+		REQUIRE(imee_linux_open(&g.vmem, &o, &lx) == 0);
+		imee_linux_get_info(lx, &info);
+		EXPECT_INT(info.cache, IMEE_LINUX_CACHE_HIT);
+		EXPECT_U64(info.text, FL_TEXT_VA);
+		/* The BTF itself is read when asked for. */
+		REQUIRE(imee_linux_btf(lx, &g.vmem, &btf) == 0);
+		REQUIRE(imee_linux_btf_type_size(btf, "cred", &size) == 0);
+		EXPECT_U64(size, KC_SIZE);
+		imee_linux_close(lx);
+	}
+
+	/* A corrupt file is a miss, and is replaced. */
+	f = fopen(path, "r+");
+	REQUIRE(f);
+	fseek(f, 40, SEEK_SET);
+	fputc('#', f);
+	fclose(f);
+	lx = open_guest(&g, true);
+	REQUIRE(lx);
+	imee_linux_get_info(lx, &info);
+	EXPECT_INT(info.cache, IMEE_LINUX_CACHE_WRITTEN);
+	EXPECT_HAS(info.cache_error, "cache:");
+	imee_linux_close(lx);
+
+	/* A guest whose .BTF differs (one string byte) does not take the entry. */
+	{
+		unsigned char *btf = fl_ptr(&g, FL_BTF_VA, g.btf_len);
+		unsigned char *name = memmem(btf, g.btf_len, "ns_pad", 7);
+
+		REQUIRE(name);
+		name[0] = 'N'; /* a member no job reads */
+	}
+	lx = open_guest(&g, true);
+	REQUIRE(lx);
+	imee_linux_get_info(lx, &info);
+	EXPECT_INT(info.cache, IMEE_LINUX_CACHE_WRITTEN);
+	EXPECT_HAS(info.cache_error, ".BTF differs");
+	imee_linux_close(lx);
+
+	/* Disabled: by option, and by IMEE_CACHE=0. */
+	lx = open_guest(&g, false);
+	REQUIRE(lx);
+	imee_linux_get_info(lx, &info);
+	EXPECT_INT(info.cache, IMEE_LINUX_CACHE_OFF);
+	imee_linux_close(lx);
+	setenv("IMEE_CACHE", "0", 1);
+	lx = open_guest(&g, true);
+	unsetenv("IMEE_CACHE");
+	REQUIRE(lx);
+	imee_linux_get_info(lx, &info);
+	EXPECT_INT(info.cache, IMEE_LINUX_CACHE_OFF);
+	imee_linux_close(lx);
+
+	/* A cache that cannot be written is no error. */
+	{
+		struct imee_linux_banner banner = fl_banner();
+		IMEE_OPTS(imee_linux_open_opts, o, .banner = &banner,
+			  .load_kallsyms = fl_load_kallsyms, .load_arg = &g,
+			  .cache_dir = "/proc/imee-no-such-dir");
+
+		REQUIRE(imee_linux_open(&g.vmem, &o, &lx) == 0);
+		imee_linux_get_info(lx, &info);
+		EXPECT_INT(info.cache, IMEE_LINUX_CACHE_UNWRITABLE);
+		imee_linux_close(lx);
+	}
+	fl_free(&g);
+}
+
+static void missing_pieces(void)
+{
+	struct fake_linux g;
+	struct imee_linux_banner banner = fl_banner();
+	IMEE_OPTS(imee_linux_open_opts, o, .banner = &banner, .load_kallsyms = fl_load_kallsyms,
+		  .load_arg = &g, .no_cache = true);
+	struct imee_linux *lx = NULL;
+
+	fl_init(&g, false);
+	/* No BTF anywhere: named as what is missing. */
+	fl_w32(&g, FL_BTF_VA, 0);
+	EXPECT_INT(imee_linux_open(&g.vmem, &o, &lx), -ENOENT);
+	EXPECT_HAS(imee_errmsg(), "BTF");
+	/* No banner given. */
+	o.banner = NULL;
+	EXPECT_INT(imee_linux_open(&g.vmem, &o, &lx), -EINVAL);
+	fl_free(&g);
+}
+
+static void check_task(const struct imee_linux_task *t, int32_t pid, int32_t tgid, int32_t ppid,
+		       const char *comm, char state, uint32_t uid)
+{
+	EXPECT_INT(t->pid, pid);
+	EXPECT_INT(t->tgid, tgid);
+	EXPECT_INT(t->ppid, ppid);
+	EXPECT_STR(t->comm, comm);
+	EXPECT_INT(t->state, state);
+	EXPECT_INT(t->cred_err, 0);
+	EXPECT_INT(t->cred.uid, uid);
+	EXPECT_INT(t->cred.euid, uid);
+	EXPECT_U64(t->start_time_ns, 1000000ULL * (uint64_t)pid);
+	EXPECT_U64(t->start_boottime_ns, 1000000ULL * (uint64_t)pid + 5);
+}
+
+static void task_list(bool la57)
+{
+	struct fake_linux g;
+	struct guest_tasks t;
+	struct imee_linux_task_list list;
+	struct imee_linux *lx;
+
+	fl_init(&g, la57);
+	add_tasks(&g, &t);
+	lx = open_guest(&g, false);
+	REQUIRE(lx);
+	REQUIRE(walk(&g, lx, false, 0, &list) == 0);
+	EXPECT_INT(list.err, 0);
+	REQUIRE(list.nr == 5);
+	check_task(&list.tasks[0], 1, 1, 0, "init", 'S', 0);
+	check_task(&list.tasks[1], 2, 2, 0, "kthreadd", 'I', 0);
+	EXPECT(list.tasks[1].kthread);
+	EXPECT(!list.tasks[0].kthread);
+	check_task(&list.tasks[2], 100, 100, 1, "imee-wl-alpha", 'S', 0);
+	check_task(&list.tasks[3], 101, 101, 1, "imee-wl-beta", 'S', 1000);
+	EXPECT_INT(list.tasks[3].cred.gid, 1001);
+	EXPECT_INT(list.tasks[3].cred.fsgid, 1001);
+	EXPECT_U64(list.tasks[3].cred.cap_effective, 0);
+	EXPECT_U64(list.tasks[2].cred.cap_effective, 0x1ffffffffffULL);
+	EXPECT(!list.tasks[2].cred.overridden);
+	check_task(&list.tasks[4], 102, 102, 1, "imee-wl-gamma", 'R', 0);
+	EXPECT_U64(list.tasks[4].address, t.gamma);
+	imee_linux_task_list_free(&list);
+
+	/* With threads: each group's other threads follow its leader. */
+	REQUIRE(walk(&g, lx, true, 0, &list) == 0);
+	EXPECT_INT(list.err, 0);
+	REQUIRE(list.nr == 7);
+	check_task(&list.tasks[5], 103, 102, 1, "imee-wl-gamma-1", 'S', 0);
+	check_task(&list.tasks[6], 104, 102, 1, "imee-wl-gamma-2", 'S', 0);
+	imee_linux_task_list_free(&list);
+
+	/* A zombie, and a task whose cred is overridden. */
+	fl_w32(&g, t.alpha + KT_EXIT_STATE, 32);
+	fl_w64(&g, t.beta + KT_CRED, fl_cred(&g, 0, 0, 0));
+	REQUIRE(walk(&g, lx, false, 0, &list) == 0);
+	EXPECT_INT(list.tasks[2].state, 'Z');
+	EXPECT(list.tasks[3].cred.overridden);
+	EXPECT_INT(list.tasks[3].cred.uid, 1000); /* real_cred, as /proc shows */
+	imee_linux_task_list_free(&list);
+	imee_linux_close(lx);
+	fl_free(&g);
+}
+
+static void task_list_4level(void)
+{
+	task_list(false);
+}
+
+static void task_list_5level(void)
+{
+	task_list(true);
+}
+
+/* Corrupt something, walk, expect err with at least nr_min tasks read. */
+static void expect_stop(struct fake_linux *g, struct imee_linux *lx, bool threads, int err,
+			size_t nr_min, const char *msg)
+{
+	struct imee_linux_task_list list;
+
+	REQUIRE(walk(g, lx, threads, 0, &list) == 0);
+	if (!EXPECT_INT(list.err, err))
+		printf("# %s\n", list.error.message);
+	EXPECT(list.nr >= nr_min);
+	EXPECT(list.nr <= 64);
+	EXPECT_HAS(list.error.message, msg);
+	imee_linux_task_list_free(&list);
+}
+
+static void hostile_task_lists(void)
+{
+	struct fake_linux g;
+	struct guest_tasks t;
+	struct imee_linux_task_list list;
+	struct imee_linux *lx;
+	uint64_t saved;
+
+	fl_init(&g, false);
+	add_tasks(&g, &t);
+	lx = open_guest(&g, false);
+	REQUIRE(lx);
+
+	/* A cycle that skips the head: gamma -> kthreadd (with prev fixed to match). */
+	saved = fl_r64(&g, t.gamma + KT_TASKS);
+	fl_w64(&g, t.gamma + KT_TASKS, t.kthreadd + KT_TASKS);
+	fl_w64(&g, t.kthreadd + KT_TASKS + 8, t.gamma + KT_TASKS);
+	/* ... which breaks kthreadd's prev on the first pass: a prev mismatch. */
+	expect_stop(&g, lx, false, -EBADMSG, 1, "->prev");
+	/* A cycle of one node pointing at itself, prev consistent. */
+	fl_w64(&g, t.kthreadd + KT_TASKS + 8, t.init + KT_TASKS);
+	fl_w64(&g, t.gamma + KT_TASKS, saved);
+	fl_w64(&g, t.beta + KT_TASKS, t.beta + KT_TASKS);
+	fl_w64(&g, t.beta + KT_TASKS + 8, t.beta + KT_TASKS);
+	expect_stop(&g, lx, false, -EBADMSG, 3, "->prev");
+	/*
+	 * A cycle Brent's check must catch: every prev consistent with the
+	 * walk's order, no way back to init_task.
+	 */
+	fl_link_tasks(&g, (uint64_t[]){ t.init, t.kthreadd, t.alpha, t.beta, t.gamma }, 5);
+	{
+		uint64_t ring[3] = { t.alpha, t.beta, t.gamma };
+		int i;
+
+		for (i = 0; i < 3; i++) {
+			fl_w64(&g, ring[i] + KT_TASKS, ring[(i + 1) % 3] + KT_TASKS);
+			fl_w64(&g, ring[(i + 1) % 3] + KT_TASKS + 8, ring[i] + KT_TASKS);
+		}
+		/* kthreadd -> alpha, and alpha's prev is gamma: only the first step differs. */
+	}
+	{
+		struct imee_linux_task_list l2;
+
+		REQUIRE(walk(&g, lx, false, 0, &l2) == 0);
+		EXPECT(l2.err == -EBADMSG || l2.err == -ELOOP);
+		imee_linux_task_list_free(&l2);
+	}
+	fl_link_tasks(&g, (uint64_t[]){ t.init, t.kthreadd, t.alpha, t.beta, t.gamma }, 5);
+
+	/* Garbage: NULL, a user address, a non-canonical one, a misaligned one. */
+	saved = fl_r64(&g, t.alpha + KT_TASKS);
+	fl_w64(&g, t.alpha + KT_TASKS, 0);
+	expect_stop(&g, lx, false, -EBADMSG, 3, "not a kernel pointer");
+	fl_w64(&g, t.alpha + KT_TASKS, 0x400000);
+	expect_stop(&g, lx, false, -EBADMSG, 3, "not a kernel pointer");
+	fl_w64(&g, t.alpha + KT_TASKS, 0x8000000000001000ULL);
+	expect_stop(&g, lx, false, -EBADMSG, 3, "not a kernel pointer");
+	fl_w64(&g, t.alpha + KT_TASKS, saved + 3);
+	expect_stop(&g, lx, false, -EBADMSG, 3, "not a kernel pointer");
+	/* Canonical, kernel half, but unmapped. */
+	fl_w64(&g, t.alpha + KT_TASKS, 0xffffc90000000000ULL);
+	expect_stop(&g, lx, false, -EFAULT, 3, "not mapped");
+	fl_w64(&g, t.alpha + KT_TASKS, saved);
+
+	/* A garbage parent stops the walk; a garbage cred only marks the task. */
+	fl_w64(&g, t.beta + KT_REAL_PARENT, 0x1234);
+	expect_stop(&g, lx, false, -EBADMSG, 3, "real_parent");
+	fl_w64(&g, t.beta + KT_REAL_PARENT, t.init);
+	fl_w64(&g, t.beta + KT_REAL_CRED, 0xdead);
+	REQUIRE(walk(&g, lx, false, 0, &list) == 0);
+	EXPECT_INT(list.err, 0);
+	REQUIRE(list.nr == 5);
+	EXPECT_INT(list.tasks[3].cred_err, -EBADMSG);
+	EXPECT_INT(list.tasks[2].cred_err, 0);
+	imee_linux_task_list_free(&list);
+
+	/* A thread list that loops back to the first thread: caught. */
+	fl_w64(&g, t.g2 + KT_THREAD_NODE, t.g1 + KT_THREAD_NODE);
+	fl_w64(&g, t.g1 + KT_THREAD_NODE + 8, t.g2 + KT_THREAD_NODE);
+	expect_stop(&g, lx, true, -EBADMSG, 5, "->prev");
+
+	/* The bound. */
+	REQUIRE(walk(&g, lx, false, 2, &list) == 0);
+	EXPECT_INT(list.err, -E2BIG);
+	EXPECT_INT(list.nr, 2);
+	imee_linux_task_list_free(&list);
+
+	/* Nothing readable at all: an error, no list. */
+	fl_w64(&g, FL_INIT_TASK_VA + KT_TASKS, 0x17);
+	EXPECT_INT(walk(&g, lx, false, 0, &list), -EBADMSG);
+	imee_linux_close(lx);
+	fl_free(&g);
+}
+
+/*
+ * A long list whose end loops into its middle. In memory that holds still,
+ * the prev check catches every cycle: the node where the walk comes round
+ * again was first reached from another node, which its prev names. Brent's
+ * check (tested on its own below) is for memory that changes under the walk.
+ */
+static void brent_catches_long_cycles(void)
+{
+	struct fake_linux g;
+	struct imee_linux_task_list list;
+	struct imee_linux *lx;
+	uint64_t tasks[300], root;
+	int i;
+
+	fl_init(&g, false);
+	root = fl_cred(&g, 0, 0, 0);
+	for (i = 0; i < 300; i++)
+		tasks[i] = fl_task(&g, 10 + i, 10 + i, "t", FL_INIT_TASK_VA, root, 1);
+	fl_link_tasks(&g, tasks, 300);
+	lx = open_guest(&g, false);
+	REQUIRE(lx);
+	/* 299 -> 150: the walk passes 150 again; its prev (149) no longer matches 299. */
+	fl_w64(&g, tasks[299] + KT_TASKS, tasks[150] + KT_TASKS);
+	REQUIRE(walk(&g, lx, false, 0, &list) == 0);
+	EXPECT_INT(list.err, -EBADMSG);
+	EXPECT_INT(list.nr, 300);
+	imee_linux_task_list_free(&list);
+	imee_linux_close(lx);
+	fl_free(&g);
+}
+
+/* Brent's check on rho-shaped sequences: caught within 4 * (tail + cycle) steps. */
+static void cycle_detection(void)
+{
+	unsigned int tail, len;
+
+	for (tail = 0; tail < 40; tail += 3) {
+		for (len = 1; len < 70; len += 4) {
+			struct linux_cycle c;
+			uint64_t step = 0;
+			bool caught = false;
+
+			linux_cycle_init(&c, 0xffff0000);
+			/* x_i = i for i < tail + len, then back to tail. */
+			for (step = 0; step < 8 * (tail + len) + 8 && !caught; step++) {
+				uint64_t i = step < tail ? step : tail + (step - tail) % len;
+
+				caught = linux_cycle_step(&c, i);
+			}
+			if (!EXPECT(caught && step <= 4 * (tail + len) + 2))
+				printf("# tail %u, cycle %u: %s after %llu steps\n", tail, len,
+				       caught ? "caught" : "not caught", (unsigned long long)step);
+		}
+	}
+}
+
+static void pid_idr(void)
+{
+	struct fake_linux g;
+	struct guest_tasks t;
+	IMEE_OPTS(imee_linux_pids_opts, o);
+	struct imee_linux_pid_list list;
+	struct imee_linux *lx;
+	int32_t nrs[8] = { 1, 2, 100, 101, 102, 103, 104, 4200 };
+	uint64_t pids[8];
+	size_t i;
+
+	fl_init(&g, false);
+	add_tasks(&g, &t);
+	pids[0] = fl_pid(&g, 1, t.init);
+	pids[1] = fl_pid(&g, 2, t.kthreadd);
+	pids[2] = fl_pid(&g, 100, t.alpha);
+	pids[3] = fl_pid(&g, 101, t.beta);
+	pids[4] = fl_pid(&g, 102, t.gamma);
+	pids[5] = fl_pid(&g, 103, t.g1);
+	pids[6] = fl_pid(&g, 104, t.g2);
+	pids[7] = fl_pid(&g, 4200, 0); /* a pid without a task (a process group's) */
+	fl_build_idr(&g, nrs, pids, 8);
+	lx = open_guest(&g, false);
+	REQUIRE(lx);
+	REQUIRE(imee_linux_pids(lx, &g.vmem, &o, &list) == 0);
+	EXPECT_INT(list.err, 0);
+	REQUIRE(list.nr == 8);
+	for (i = 0; i < 8; i++) {
+		EXPECT_INT(list.pids[i].nr, nrs[i]);
+		EXPECT_U64(list.pids[i].address, pids[i]);
+	}
+	EXPECT_U64(list.pids[5].task, t.g1);
+	EXPECT_INT(list.pids[5].tgid, 102);
+	EXPECT_STR(list.pids[5].comm, "imee-wl-gamma-1");
+	EXPECT_U64(list.pids[7].task, 0);
+	imee_linux_pid_list_free(&list);
+
+	/* The bound. */
+	o.max = 3;
+	REQUIRE(imee_linux_pids(lx, &g.vmem, &o, &list) == 0);
+	EXPECT_INT(list.err, -E2BIG);
+	EXPECT_INT(list.nr, 3);
+	imee_linux_pid_list_free(&list);
+	o.max = 0;
+
+	/* A pid that says another number than its index. */
+	fl_w32(&g, pids[3] + KP_NUMBERS + KU_NR, 999);
+	REQUIRE(imee_linux_pids(lx, &g.vmem, &o, &list) == 0);
+	EXPECT_INT(list.err, -EBADMSG);
+	EXPECT_INT(list.nr, 3);
+	imee_linux_pid_list_free(&list);
+	fl_w32(&g, pids[3] + KP_NUMBERS + KU_NR, 101);
+
+	/* A node whose slot points back at itself: caught by shift and parent checks. */
+	{
+		uint64_t head = fl_r64(&g, FL_INIT_PID_NS_VA + KN_XA_HEAD), root = head - 2;
+
+		fl_w64(&g, root + KX_SLOTS + 8 * 63, head);
+		REQUIRE(imee_linux_pids(lx, &g.vmem, &o, &list) == 0);
+		EXPECT_INT(list.err, -EBADMSG);
+		EXPECT_HAS(list.error.message, "inconsistent");
+		imee_linux_pid_list_free(&list);
+		fl_w64(&g, root + KX_SLOTS + 8 * 63, 0);
+		/* A garbage child pointer. */
+		fl_w64(&g, root + KX_SLOTS + 8 * 62, 0x1002);
+		REQUIRE(imee_linux_pids(lx, &g.vmem, &o, &list) == 0);
+		EXPECT_INT(list.err, -EBADMSG);
+		imee_linux_pid_list_free(&list);
+		fl_w64(&g, root + KX_SLOTS + 8 * 62, 0);
+	}
+	/* An empty IDR. */
+	fl_build_idr(&g, NULL, NULL, 0);
+	REQUIRE(imee_linux_pids(lx, &g.vmem, &o, &list) == 0);
+	EXPECT_INT(list.nr, 0);
+	EXPECT_INT(list.err, 0);
+	imee_linux_pid_list_free(&list);
+	imee_linux_close(lx);
+	fl_free(&g);
+}
+
+/* Kernel memory reads right through a user CR3 of a PTI pair. */
+static void vmem_uses_the_kernel_half(void)
+{
+	struct fake_linux g;
+	struct imee_walk_opts user;
+	struct imee_vmem vm;
+	uint64_t v = 0;
+
+	fl_init(&g, false);
+	user = g.walk;
+	user.cr3 = g.walk.cr3 | 0x1000 | 5; /* the user half, with a PCID */
+	REQUIRE(imee_vmem_from_walk(&g.mem, &user, &vm) == 0);
+	REQUIRE(imee_vmem_read(&vm, FL_INIT_TASK_VA + KT_TASKS, &v, 8) == 0);
+	EXPECT_U64(v, FL_INIT_TASK_VA + KT_TASKS);
+	EXPECT_INT(imee_vmem_read(&vm, ~0ULL - 3, &v, 8), -EINVAL);
+	EXPECT_INT(imee_vmem_read(NULL, 0, &v, 8), -EINVAL);
+	imee_vmem_release(&vm);
+	imee_vmem_release(&vm); /* cleared: harmless */
+	fl_free(&g);
+}
+
+int main(void)
+{
+	int ret;
+
+	snprintf(cache_dir, sizeof(cache_dir), "/tmp/imee-test-cache-%d", (int)getpid());
+	tap_run(open_and_cache,
+		"open from kallsyms and BTF, then from the cache; stale ones missed");
+	tap_run(missing_pieces, "a kernel without BTF is named as such");
+	tap_run(task_list_4level, "pslist: leaders, threads, parents, credentials (4-level)");
+	tap_run(task_list_5level, "pslist: the same under 5-level paging");
+	tap_run(hostile_task_lists, "task lists: cycles, garbage, unmapped: typed errors");
+	tap_run(brent_catches_long_cycles, "long cycles into the middle of the list end the walk");
+	tap_run(cycle_detection, "cycle detection is bounded");
+	tap_run(pid_idr, "pidlist: the IDR's xarray, bounded, corrupt nodes refused");
+	tap_run(vmem_uses_the_kernel_half, "vmem: kernel addresses through a user CR3");
+	ret = tap_done();
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", cache_dir);
+		if (system(cmd))
+			ret = 1;
+	}
+	return ret;
+}
