@@ -26,8 +26,9 @@
  * Accessed and dirty bits: the CPU sets them in the paging entries it walks.
  * The target's frames are read-only in the nested page table, so such a
  * write to a target page table exits (an NPF while walking). The ImEE then
- * maps a private copy of that page, writable, for the rest of the activation
- * and maps the target's page back at its end: the target's memory is never
+ * maps a private copy of that page, writable, in its place, and refreshes
+ * the copy from the target's page at the start of every activation (a
+ * change to the target's memory drops it): the target's memory is never
  * written, and the next activation sees its tables as they are then.
  *
  * Locking: ee->lock (mutex) serialises loads and activations; inside it the
@@ -85,7 +86,7 @@ MODULE_PARM_DESC(max_run_ms, "longest ImEE activation in ms (ETIME after)");
 #define OUT_DEFAULT	SZ_1M
 #define OUT_MAX		SZ_16M
 #define PREFERRED_SLOT	256
-#define MAX_SHADOWS	64
+#define MAX_SHADOWS	256
 #define MAX_EXITS	BIT(24)
 
 /* Intercepted exceptions that the agent turns into program faults. */
@@ -120,7 +121,9 @@ struct imee_shadow {
  * @nr_insns:	instructions loaded (0: none)
  * @physmap_size: bytes of target RAM the agent maps by physical address
  * @hdr:	the agent's header
- * @shadows:	private copies of target pages mapped in this activation
+ * @shadows:	private, writable copies of target pages that the CPU's page
+ *		walks set A/D bits in, mapped instead of them and refreshed
+ *		from them at each activation
  * @nr_shadows:	their number
  */
 struct imee_ee {
@@ -184,14 +187,6 @@ static void ee_unpin_all(struct imee_ee *ee)
 	}
 }
 
-/* Forget every target mapping (the target's memory changed under them). */
-static void ee_drop_target(struct imee_ee *ee)
-{
-	imee_npt_unmap_range(&ee->npt, 0, ee->agent_gpa);
-	ee_unpin_all(ee);
-	ee->vendor->flush(ee->vcpu);
-}
-
 /*
  * The pinned host page backing target frame @gfn, pinning it (and mapping
  * it in the nested page table) if needed. May sleep.
@@ -236,7 +231,36 @@ static int ee_target_page(struct imee_ee *ee, u64 gfn, struct page **pagep)
 	return 0;
 }
 
-/* Map a private, writable copy of target frame @gfn for this activation. */
+/*
+ * Drop every private copy: the target's memory changed under them, or the
+ * ImEE goes. The caller unmaps their frames, or passes @remap to map the
+ * target's own pages back (read-only) and flush.
+ */
+static void ee_free_shadows(struct imee_ee *ee, bool remap)
+{
+	struct page *page;
+	u32 i;
+
+	for (i = 0; i < ee->nr_shadows; i++) {
+		struct imee_shadow *sh = &ee->shadows[i];
+
+		page = remap ? xa_load(&ee->pins, sh->gfn) : NULL;
+		if (remap && (!page ||
+			      imee_npt_map(&ee->npt, sh->gfn << PAGE_SHIFT,
+					   page_to_phys(page), 0)))
+			imee_npt_unmap_range(&ee->npt, sh->gfn << PAGE_SHIFT,
+					     (sh->gfn + 1) << PAGE_SHIFT);
+		__free_page(sh->copy);
+	}
+	if (remap && ee->nr_shadows)
+		ee->vendor->flush(ee->vcpu);
+	ee->nr_shadows = 0;
+}
+
+/*
+ * The CPU's page walk wants to set an accessed or dirty bit in target frame
+ * @gfn: map a private, writable copy of it instead (see the top).
+ */
 static int ee_shadow(struct imee_ee *ee, u64 gfn)
 {
 	struct page *page, *copy;
@@ -245,9 +269,10 @@ static int ee_shadow(struct imee_ee *ee, u64 gfn)
 
 	for (i = 0; i < ee->nr_shadows; i++)
 		if (ee->shadows[i].gfn == gfn)
-			return -EIO;	/* written already: not an A/D update */
+			return -EIO;	/* writable already: not an A/D update */
+	/* full (a walk over many tables): start over rather than fail */
 	if (ee->nr_shadows == MAX_SHADOWS)
-		return -EIO;
+		ee_free_shadows(ee, true);
 	ret = ee_target_page(ee, gfn, &page);
 	if (ret)
 		return ret;
@@ -268,25 +293,33 @@ static int ee_shadow(struct imee_ee *ee, u64 gfn)
 	return 0;
 }
 
-/* Map the target's own pages back where copies were. */
-static void ee_unshadow(struct imee_ee *ee)
+/* Forget every target mapping (the target's memory changed under them). */
+static void ee_drop_target(struct imee_ee *ee)
+{
+	imee_npt_unmap_range(&ee->npt, 0, ee->agent_gpa);
+	ee_free_shadows(ee, false);
+	ee_unpin_all(ee);
+	ee->vendor->flush(ee->vcpu);
+}
+
+/*
+ * At the start of an activation: bring every private copy up to date with
+ * the target's page, so that the activation sees the target's page tables
+ * as they are now (the bits the CPU set in the copy before are gone with
+ * it). Keeping the copies mapped spares the exits that would set those
+ * bits again at every activation.
+ */
+static void ee_refresh_shadows(struct imee_ee *ee)
 {
 	struct page *page;
 	u32 i;
 
 	for (i = 0; i < ee->nr_shadows; i++) {
-		struct imee_shadow *sh = &ee->shadows[i];
-
-		page = xa_load(&ee->pins, sh->gfn);
-		if (!page || imee_npt_map(&ee->npt, sh->gfn << PAGE_SHIFT,
-					  page_to_phys(page), 0))
-			imee_npt_unmap_range(&ee->npt, sh->gfn << PAGE_SHIFT,
-					     (sh->gfn + 1) << PAGE_SHIFT);
-		__free_page(sh->copy);
+		page = xa_load(&ee->pins, ee->shadows[i].gfn);
+		if (WARN_ON_ONCE(!page))
+			continue;
+		copy_highpage(ee->shadows[i].copy, page);
 	}
-	if (ee->nr_shadows)
-		ee->vendor->flush(ee->vcpu);
-	ee->nr_shadows = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -432,6 +465,7 @@ static void ee_free(struct imee_ee *ee)
 	if (ee->vcpu)
 		ee->vendor->destroy(ee->vcpu);
 	imee_npt_destroy(&ee->npt);
+	ee_free_shadows(ee, false);
 	ee_unpin_all(ee);
 	xa_destroy(&ee->pins);
 	if (ee->pages) {
@@ -583,6 +617,7 @@ static int ee_exit(struct imee_ee *ee, struct ee_activation *act,
 	case IMEE_EXIT_HLT:
 		return EE_DONE;
 	case IMEE_EXIT_IRQ:
+		act->run->irq_exits++;
 		return need_resched() || signal_pending(current) ||
 		       ktime_get_ns() > act->deadline_ns ? EE_LEAVE : EE_GO_ON;
 	case IMEE_EXIT_EXCEPTION:
@@ -689,6 +724,7 @@ static int ee_loop(struct imee_ee *ee, struct ee_activation *act)
 			ret = ee_shadow(ee, gfn);
 			if (ret)
 				return ret;
+			run->ad_copies++;
 			break;
 		default:
 			return action;
@@ -716,6 +752,7 @@ static int ee_activate(struct imee_ee *ee, struct imee_run *run)
 	    epoch.snap_id != ee->epoch.snap_id)
 		ee_drop_target(ee);
 	ee->epoch = epoch;
+	ee_refresh_shadows(ee);
 
 	ret = ee_target_cr3(ee, run, &cr3, &levels);
 	if (ret)
@@ -736,6 +773,8 @@ static int ee_activate(struct imee_ee *ee, struct imee_run *run)
 	ctl->levels = levels;
 	ctl->out_va = act.slot_va + OUT_OFF;
 	ctl->out_cap = (u64)ee->nr_out << PAGE_SHIFT;
+	if (run->out_cap && run->out_cap < ctl->out_cap)
+		ctl->out_cap = run->out_cap;
 	ctl->physmap_va = act.slot_va;
 	ctl->physmap_size = ee->physmap_size;
 	ctl->slot_start = act.slot_va;
@@ -748,7 +787,6 @@ static int ee_activate(struct imee_ee *ee, struct imee_run *run)
 	ee_enter_agent(ee, &act, ee->hdr.entry);
 	act.deadline_ns = start + (u64)max_run_ms * NSEC_PER_MSEC;
 	ret = ee_loop(ee, &act);
-	ee_unshadow(ee);
 	run->run_ns = ktime_get_ns() - start;
 	if (ret)
 		return ret;
@@ -765,6 +803,7 @@ static int ee_activate(struct imee_ee *ee, struct imee_run *run)
 	run->pc = ctl->state.pc;
 	run->out_len = ctl->state.out_len;
 	run->steps = ctl->state.steps;
+	run->traps = min_t(u64, ctl->traps, U32_MAX);
 	memcpy(run->regs, ctl->state.regs, sizeof(run->regs));
 	return 0;
 }
@@ -846,7 +885,11 @@ static long ee_run(struct imee_ee *ee, void __user *uarg)
 	run.guest_ns = 0;
 	run.exits = 0;
 	run.npt_faults = 0;
-	memset(run.reserved, 0, sizeof(run.reserved));
+	run.ad_copies = 0;
+	run.irq_exits = 0;
+	run.traps = 0;
+	run.reserved32 = 0;
+	run.reserved = 0;
 
 	if (mutex_lock_interruptible(&ee->lock))
 		return -EINTR;

@@ -167,7 +167,7 @@ int imee_ee_run(struct imee_ee *ee, const struct imee_insn *insns, size_t nr,
 
 	if (!ee || !insns || !opts || !run_ret)
 		return imee_fail(-EINVAL, "ImEE run: bad arguments");
-	if (!imee_opts_ok(opts, opts->sz, imee_offsetofend(struct imee_ee_run_opts, max_steps),
+	if (!imee_opts_ok(opts, opts->sz, imee_offsetofend(struct imee_ee_run_opts, out_cap),
 			  sizeof(*opts)))
 		return imee_fail(-EINVAL, "ImEE run: bad options");
 	err = ee_load(ee, insns, nr);
@@ -185,6 +185,7 @@ int imee_ee_run(struct imee_ee *ee, const struct imee_insn *insns, size_t nr,
 	}
 	memcpy(run.args, opts->args, sizeof(run.args));
 	run.max_steps = opts->max_steps;
+	run.out_cap = opts->out_cap;
 	err = -EINTR;
 	for (tries = 0; tries < EINTR_RETRIES && err == -EINTR; tries++)
 		err = ioctl(ee->fd, IMEE_RUN, &run) ? -errno : 0;
@@ -407,5 +408,59 @@ int imee_ee_vmem(struct imee_session *s, const struct imee_walk_opts *opts,
 	}
 	vmem_ret->ops = &ee_vmem_ops;
 	vmem_ret->ctx = v;
+	return 0;
+}
+
+int imee_session_run_prog(struct imee_session *s, enum imee_engine engine,
+			  const struct imee_walk_opts *opts, const struct imee_insn *insns,
+			  size_t nr, const uint64_t args[8], uint64_t max_steps, void *out,
+			  size_t out_cap, struct imee_prog_result *res)
+{
+	IMEE_OPTS(imee_ee_run_opts, ro);
+	struct imee_mem mem;
+	struct imee_ee *ee;
+	struct imee_run run;
+	const void *buf;
+	int err;
+
+	if (!s || !opts || !insns || !res || (!out && out_cap))
+		return imee_fail(-EINVAL, "run program: bad arguments");
+	if (engine != IMEE_ENGINE_IMEE) {
+		err = imee_session_mem(s, engine, &mem);
+		return err ? err
+			   : imee_prog_run_mem(&mem, opts, insns, nr, args, max_steps, out, out_cap,
+					       res);
+	}
+	if (opts->paging != IMEE_PAGING_4LEVEL && opts->paging != IMEE_PAGING_5LEVEL)
+		return imee_fail(-EOPNOTSUPP, "the ImEE runs on 4- and 5-level page tables only");
+	err = imee_prog_verify(insns, nr, NULL);
+	if (err)
+		return err;
+	ee = session_ee(s, &err);
+	if (!ee)
+		return err;
+	if (!out_cap)
+		return imee_fail(-EINVAL, "the ImEE needs an output buffer");
+	if (out_cap > ee->out_size)
+		return imee_fail(-EINVAL, "the ImEE's output holds %zu bytes, not %zu",
+				 ee->out_size, out_cap);
+	ro.cr3 = opts->cr3 & 0x000ffffffffff000ULL;
+	ro.levels = opts->paging == IMEE_PAGING_5LEVEL ? 5 : 4;
+	if (args)
+		memcpy(ro.args, args, sizeof(ro.args));
+	ro.max_steps = max_steps;
+	ro.out_cap = out_cap;
+	err = imee_ee_run(ee, insns, nr, &ro, &run, &buf);
+	if (err)
+		return err;
+	memset(res, 0, sizeof(*res));
+	res->status = run.status;
+	res->fault = run.fault;
+	res->fault_addr = run.fault_addr;
+	res->pc = run.pc;
+	res->steps = run.steps;
+	res->out_len = run.out_len;
+	memcpy(res->regs, run.regs, sizeof(res->regs));
+	memcpy(out, buf, run.out_len);
 	return 0;
 }

@@ -356,6 +356,8 @@ struct imee_load {
  * @args:	initial r0..r7 (in)
  * @max_steps:	instructions the program may run (in); 0 or more than
  *		2^32 means 2^32
+ * @out_cap:	bytes of the output buffer the program may fill (in); 0 or
+ *		more than its size means all of it
  * @status:	IMEE_STATUS_* (out)
  * @fault:	IMEE_PROG_FAULT_* of a fault that stopped the program (out)
  * @fault_addr:	the address that faulted (out)
@@ -368,6 +370,11 @@ struct imee_load {
  * @guest_ns:	of which inside the ImEE vCPU (out)
  * @exits:	VM exits during the activation (out)
  * @npt_faults:	nested page faults during it (pages mapped in) (out)
+ * @ad_copies:	target pages copied because the CPU's page walk set an
+ *		accessed or dirty bit in them (out; see the README)
+ * @irq_exits:	exits for host interrupts (out)
+ * @traps:	faults the program saw (out)
+ * @reserved32: zero (out)
  * @reserved:	zero (out)
  *
  * Errors: ENOENT no program loaded, ESRCH the target is gone, EINTR a
@@ -382,6 +389,7 @@ struct imee_run {
 	__u32 levels;
 	__u64 args[8];
 	__u64 max_steps;
+	__u64 out_cap;
 	__u32 status;
 	__u32 fault;
 	__u64 fault_addr;
@@ -394,7 +402,11 @@ struct imee_run {
 	__u64 guest_ns;
 	__u32 exits;
 	__u32 npt_faults;
-	__u64 reserved[4];
+	__u32 ad_copies;
+	__u32 irq_exits;
+	__u32 traps;
+	__u32 reserved32;
+	__u64 reserved;
 };
 
 /* use vCPU @vcpu's current CR3 and paging mode instead of @cr3, @levels */

@@ -966,6 +966,7 @@ struct imee_ee_run_opts {
 	bool pti_kernel; /* with use_vcpu_cr3: the kernel half of a PTI pair */
 	uint64_t args[8]; /* r0..r7 */
 	uint64_t max_steps; /* 0: 2^32 */
+	uint64_t out_cap; /* bytes of output allowed; 0: the whole buffer */
 };
 
 /*
@@ -987,6 +988,19 @@ const struct imee_run *imee_ee_last_run(const struct imee_ee *ee);
  * run one?").
  */
 int imee_session_ee(struct imee_session *session, struct imee_ee **ee_ret);
+
+/*
+ * Run an agent program on any engine, with the same result on each: imee
+ * runs it in the session's ImEE (one activation, on the page tables of opts:
+ * cr3 and paging mode as given, no PTI rule applied), software and legacy
+ * interpret it with imee_prog_run_mem() over that engine's memory. The
+ * output goes to out (at most out_cap bytes, IMEE_STATUS_OUTPUT_FULL beyond;
+ * out_cap at most the ImEE's output size for imee).
+ */
+int imee_session_run_prog(struct imee_session *session, enum imee_engine engine,
+			  const struct imee_walk_opts *opts, const struct imee_insn *insns,
+			  size_t nr, const uint64_t args[8], uint64_t max_steps, void *out,
+			  size_t out_cap, struct imee_prog_result *res);
 
 /* imee_session_read_phys() with IMEE_ENGINE_IMEE. */
 int imee_ee_read_phys(struct imee_session *session, uint64_t gpa, void *buf, size_t len);
