@@ -38,6 +38,21 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a whole decimal integer in [min, max]; false if it is not one. */
 bool cli_parse_long(const char *s, long min, long max, long *val);
 
+/* The VM a command attaches to: --pid and --vm-fd. */
+struct cli_target {
+	pid_t pid; /* 0 until --pid is given */
+	bool has_vm_fd;
+	int vm_fd;
+};
+
+/*
+ * Parse --pid (c == 'p') or --vm-fd (c == 'f') into t. Returns true when it
+ * was one of them and valid; false after printing why when it was one of
+ * them and invalid, or when c is neither (nothing printed then: *handled is
+ * false).
+ */
+bool cli_target_option(int c, const char *arg, struct cli_target *t, bool *handled);
+
 /* Attach for a command; on failure print why and return NULL. */
 struct imee_session *cli_attach(pid_t pid, bool has_vm_fd, int vm_fd);
 

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,7 +398,9 @@ int cmd_bench(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench b = { .rounds = 25, .vm_fd = -1 };
-	long pid = 0, v;
+	struct cli_target target = { 0 };
+	bool handled;
+	long v;
 	bool json = false, any = false;
 	double *samples;
 	unsigned int e;
@@ -408,18 +409,9 @@ int cmd_bench(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (!cli_parse_long(optarg, 1, INT_MAX, &pid)) {
-				cli_error("--pid: '%s' is not a pid", optarg);
-				return EXIT_USAGE;
-			}
-			break;
 		case 'f':
-			if (!cli_parse_long(optarg, 0, INT_MAX, &v)) {
-				cli_error("--vm-fd: '%s' is not a file descriptor number", optarg);
+			if (!cli_target_option(c, optarg, &target, &handled))
 				return EXIT_USAGE;
-			}
-			b.has_vm_fd = true;
-			b.vm_fd = (int)v;
 			break;
 		case 'r':
 			if (!cli_parse_long(optarg, 3, 1000, &v)) {
@@ -439,12 +431,14 @@ int cmd_bench(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!pid || optind != argc) {
+	if (!target.pid || optind != argc) {
 		cli_error("bench needs --pid and nothing else");
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	b.pid = (pid_t)pid;
+	b.pid = target.pid;
+	b.has_vm_fd = target.has_vm_fd;
+	b.vm_fd = target.vm_fd;
 	err = find_addresses(&b);
 	if (err) {
 		cli_error("finding linux_banner and super_blocks: %s", imee_errmsg());

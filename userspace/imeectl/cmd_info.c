@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -159,23 +158,17 @@ int cmd_info(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct imee_session *s;
-	long pid = 0, vm_fd = -1;
+	struct cli_target target = { 0 };
+	bool handled;
 	bool json = false;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (!cli_parse_long(optarg, 1, INT_MAX, &pid)) {
-				cli_error("--pid: '%s' is not a pid", optarg);
-				return EXIT_USAGE;
-			}
-			break;
 		case 'f':
-			if (!cli_parse_long(optarg, 0, INT_MAX, &vm_fd)) {
-				cli_error("--vm-fd: '%s' is not a file descriptor number", optarg);
+			if (!cli_target_option(c, optarg, &target, &handled))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'j':
 			json = true;
@@ -188,13 +181,13 @@ int cmd_info(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !pid) {
-		cli_error(pid ? "info takes no arguments" : "info needs --pid");
+	if (optind != argc || !target.pid) {
+		cli_error(target.pid ? "info takes no arguments" : "info needs --pid");
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
 
-	s = cli_attach((pid_t)pid, vm_fd >= 0, (int)vm_fd);
+	s = cli_attach(target.pid, target.has_vm_fd, target.vm_fd);
 	if (!s)
 		return EXIT_RUNTIME;
 	if (json) {

@@ -77,13 +77,32 @@ static const char usage[] =
 	"                       comm, uid, euid, suid, fsuid, gid, egid, sgid, fsgid,\n"
 	"                       cap_inheritable, cap_permitted, cap_effective, cap_bset,\n"
 	"                       cap_ambient, cred, overridden (cred is not real_cred)}.\n"
-	"                     The three take \"max\" (1..4194304, default 65536 entries)\n"
+	"                     \"modules\": the loaded modules, from the kernel's \"modules\"\n"
+	"                       list, newest first as /proc/modules: {name, state\n"
+	"                       (\"live\", \"coming\", \"going\", \"unformed\"), base (where\n"
+	"                       its code starts), size (all its memory, as\n"
+	"                       /proc/modules), refcount (or null), address (struct\n"
+	"                       module)}.\n"
+	"                     These four take \"max\" (1..4194304, default 65536 entries)\n"
 	"                       and add \"count\", \"complete\" and \"kernel\" (_text, the\n"
 	"                       KASLR slide, the .BTF found, and the cache: \"hit\",\n"
 	"                       \"written\", \"unwritable\" or \"off\"). Field offsets come\n"
 	"                       from the guest's BTF, symbols from its kallsyms. A walk\n"
 	"                       that meets a cycle, a bad pointer or its bound stops:\n"
 	"                       \"ok\" false, the error, and the entries read before.\n"
+	"                     \"syscalldmp\": the system call tables: value has\n"
+	"                       \"sys_call_table\" and \"ia32_sys_call_table\" (null when\n"
+	"                       the kernel has none), each {address, size, size_from\n"
+	"                       (\"btf\": NR_syscalls from the BTF, or \"kallsyms\": the room\n"
+	"                       before the next symbol), used_for_dispatch (false when\n"
+	"                       the kernel calls handlers through x64_sys_call()'s\n"
+	"                       switch instead), flagged, entries: [{nr, handler, symbol\n"
+	"                       (the kernel symbol at or below it, or null), offset,\n"
+	"                       flagged, reason}]}. An entry is flagged \"outside-text\"\n"
+	"                       (not in _stext.._etext) or \"not-a-handler\" (not the\n"
+	"                       start of a __x64_sys_* symbol, resp. __ia32_sys_* or\n"
+	"                       __ia32_compat_sys_*, or sys_ni_syscall). \"max\" 1..1024\n"
+	"                       entries per table; adds \"count\", \"flagged\", \"complete\".\n"
 	"  cache              top level: false to neither read nor write the per-kernel\n"
 	"                     cache of symbols and layouts (default true: in\n"
 	"                     $IMEE_CACHE_DIR, $XDG_CACHE_HOME/imee or ~/.cache/imee;\n"
@@ -381,6 +400,8 @@ static json_t *run_job(const struct runner *r, const struct job *job)
 	case JOB_PSLIST:
 	case JOB_PIDLIST:
 	case JOB_CREDLIST:
+	case JOB_SYSCALLDMP:
+	case JOB_MODULES:
 		run_linux_job(r->linux_jobs, job, result);
 		break;
 	}

@@ -4,7 +4,6 @@
  * same as 'imeectl run' with one "symbols" job).
  */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +38,9 @@ int cmd_symbols(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli_target target = { 0 };
 	struct job_file jf = { 0 };
+	bool handled;
 	struct job job = { 0 };
 	long v;
 	int c, i, ret;
@@ -48,19 +49,12 @@ int cmd_symbols(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (!cli_parse_long(optarg, 1, INT_MAX, &v)) {
-				cli_error("--pid: not a pid: '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			jf.target.pid = (pid_t)v;
-			break;
 		case 'f':
-			if (!cli_parse_long(optarg, 0, INT_MAX, &v)) {
-				cli_error("--vm-fd: not a file descriptor: '%s'", optarg);
+			if (!cli_target_option(c, optarg, &target, &handled))
 				return EXIT_USAGE;
-			}
-			jf.target.has_vm_fd = true;
-			jf.target.vm_fd = (int)v;
+			jf.target.pid = target.pid;
+			jf.target.has_vm_fd = target.has_vm_fd;
+			jf.target.vm_fd = target.vm_fd;
 			break;
 		case 'c':
 			if (!cli_parse_long(optarg, 0, JOB_VCPU_MAX, &v)) {

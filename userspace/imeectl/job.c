@@ -31,7 +31,8 @@ static const char *const translate_fields[] = {
 };
 static const char *const symbols_fields[] = { "id", "type", "engine", "names", NULL };
 static const char *const tasks_fields[] = { "id", "type", "engine", "threads", "max", NULL };
-static const char *const pidlist_fields[] = { "id", "type", "engine", "max", NULL };
+/* pidlist, modules, syscalldmp */
+static const char *const max_fields[] = { "id", "type", "engine", "max", NULL };
 
 const char *job_type_name(enum job_type type)
 {
@@ -50,6 +51,10 @@ const char *job_type_name(enum job_type type)
 		return "pidlist";
 	case JOB_CREDLIST:
 		return "credlist";
+	case JOB_SYSCALLDMP:
+		return "syscalldmp";
+	case JOB_MODULES:
+		return "modules";
 	}
 	return "unknown";
 }
@@ -333,7 +338,8 @@ static int parse_id(json_t *obj, const char *path, struct job *job, struct job_e
 }
 
 static const char *const type_names[] = {
-	"banner", "read", "translate", "symbols", "pslist", "pidlist", "credlist", NULL,
+	"banner", "read",     "translate", "symbols", "pslist", "pidlist", "credlist",
+	"syscalldmp", "modules", NULL,
 };
 static const char *const space_names[] = { "virtual", "physical", NULL };
 static const char *const format_names[] = { "hex", "u64", "string", NULL };
@@ -432,17 +438,22 @@ static int parse_symbols(json_t *obj, const char *path, struct job *job, struct 
 	return 0;
 }
 
-/* pslist, pidlist, credlist: "threads" (not for pidlist: it has them all), "max". */
+/*
+ * pslist, pidlist, credlist, modules: "threads" (pslist and credlist only:
+ * job_fields() refuses it elsewhere), "max"; syscalldmp: "max" up to the
+ * largest table.
+ */
 static int parse_walk(json_t *obj, const char *path, struct job *job, struct job_error *err)
 {
-	long long max = 0;
+	long long max = 0, limit = job->type == JOB_SYSCALLDMP ? IMEE_LINUX_SYSCALLS_MAX
+								: IMEE_LINUX_WALK_MAX;
 	bool present;
 	int ret;
 
 	ret = get_bool(obj, path, "threads", &job->threads, err);
 	if (ret)
 		return ret;
-	ret = get_int(obj, path, "max", false, 1, IMEE_LINUX_WALK_MAX, &max, &present, err);
+	ret = get_int(obj, path, "max", false, 1, limit, &max, &present, err);
 	if (ret)
 		return ret;
 	job->max = present ? (uint32_t)max : 0;
@@ -464,8 +475,10 @@ static const char *const *job_fields(enum job_type type)
 	case JOB_PSLIST:
 	case JOB_CREDLIST:
 		return tasks_fields;
-	case JOB_PIDLIST:
-		return pidlist_fields; /* no "threads": it has every thread's pid */
+	case JOB_PIDLIST: /* no "threads": it has every thread's pid */
+	case JOB_SYSCALLDMP:
+	case JOB_MODULES:
+		return max_fields;
 	}
 	return banner_fields;
 }
@@ -508,6 +521,8 @@ static int parse_job(json_t *obj, size_t index, const struct job_file *jf, struc
 	case JOB_PSLIST:
 	case JOB_PIDLIST:
 	case JOB_CREDLIST:
+	case JOB_SYSCALLDMP:
+	case JOB_MODULES:
 		return parse_walk(obj, path, job, err);
 	}
 	return bad(err, path, "unknown type");

@@ -28,6 +28,8 @@ enum job_type {
 	JOB_PSLIST,
 	JOB_PIDLIST,
 	JOB_CREDLIST,
+	JOB_SYSCALLDMP,
+	JOB_MODULES,
 };
 enum job_space { SPACE_VIRTUAL, SPACE_PHYSICAL };
 enum job_format { FORMAT_HEX, FORMAT_U64, FORMAT_STRING };
@@ -48,7 +50,7 @@ struct job {
 	char **names; /* symbols: nr_names malloc'ed names, freed by job_file_free() */
 	size_t nr_names;
 	bool threads; /* pslist, credlist: every thread, not only group leaders */
-	uint32_t max; /* pslist, pidlist, credlist: most entries (0: the default) */
+	uint32_t max; /* pslist, pidlist, credlist, modules, syscalldmp: most entries (0: all/default) */
 };
 
 struct job_target {

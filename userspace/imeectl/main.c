@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,31 @@ bool cli_parse_long(const char *s, long min, long max, long *val)
 		return false;
 	*val = v;
 	return true;
+}
+
+bool cli_target_option(int c, const char *arg, struct cli_target *t, bool *handled)
+{
+	long v;
+
+	*handled = c == 'p' || c == 'f';
+	if (c == 'p') {
+		if (!cli_parse_long(arg, 1, INT_MAX, &v)) {
+			cli_error("--pid: '%s' is not a pid", arg);
+			return false;
+		}
+		t->pid = (pid_t)v;
+		return true;
+	}
+	if (c == 'f') {
+		if (!cli_parse_long(arg, 0, INT_MAX, &v)) {
+			cli_error("--vm-fd: '%s' is not a file descriptor number", arg);
+			return false;
+		}
+		t->has_vm_fd = true;
+		t->vm_fd = (int)v;
+		return true;
+	}
+	return false;
 }
 
 struct imee_session *cli_attach(pid_t pid, bool has_vm_fd, int vm_fd)

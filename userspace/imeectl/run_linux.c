@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * imeectl run: pslist, pidlist and credlist. The walks are libimee's
- * (linux_tasks.c, linux_pids.c): bounded, checked, and reading the guest
- * only through a struct imee_vmem of the job's engine. A walk that stops
- * early gives "ok": false with its error, and the entries it read before
+ * imeectl run: pslist, pidlist, credlist, modules and syscalldmp. The
+ * walks are libimee's (linux_tasks.c, linux_pids.c, linux_modules.c,
+ * linux_syscalls.c): bounded, checked, and reading the guest only through
+ * a struct imee_vmem of the job's engine. A walk that stops early gives
+ * "ok": false with its error, and the entries it read before
  * ("complete": false).
  */
 #include "run_linux.h"
@@ -69,6 +70,23 @@ static int open_linux(struct run_linux *rl, const struct job *job, const struct 
 		err = imee_linux_open(vmem, &o, &rl->lx);
 	if (err)
 		rl->error = *imee_last_error();
+	return err;
+}
+
+/* Decode the guest's kallsyms (once per run), for syscalldmp. */
+static int need_kallsyms(struct run_linux *rl, const struct job *job)
+{
+	struct imee_mem mem;
+	int err;
+
+	if (rl->ks_tried)
+		return rl->ks ? 0 : rl->ks_error.err;
+	rl->ks_tried = true;
+	err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
+	if (!err)
+		err = imee_linux_kallsyms_load(&mem, &rl->walk, &rl->ks);
+	if (err)
+		rl->ks_error = *imee_last_error();
 	return err;
 }
 
@@ -223,6 +241,150 @@ static void run_pids(struct run_linux *rl, const struct job *job, const struct i
 	imee_linux_pid_list_free(&list);
 }
 
+static json_t *module_json(const struct imee_linux_module *m)
+{
+	json_t *v = out_object();
+
+	out_set(v, "name", out_c_string(m->name, sizeof(m->name)));
+	out_set(v, "state", json_string(imee_linux_module_state_name(m->state)));
+	if (m->state == IMEE_LINUX_MODULE_UNKNOWN)
+		out_set(v, "state_raw", json_integer(m->state_raw));
+	out_set(v, "base", out_hex(m->base));
+	out_set(v, "size", json_integer((json_int_t)m->size));
+	out_set(v, "refcount", m->has_refcount ? json_integer(m->refcount) : json_null());
+	out_set(v, "address", out_hex(m->address));
+	return v;
+}
+
+static void run_modules(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem,
+			json_t *result)
+{
+	IMEE_OPTS(imee_linux_modules_opts, o, .max = job->max);
+	struct imee_linux_module_list list;
+	json_t *value;
+	size_t i;
+
+	if (imee_linux_modules(rl->lx, vmem, &o, &list)) {
+		out_set(result, "ok", json_false());
+		out_set(result, "error", out_last_error());
+		return;
+	}
+	value = out_array();
+	for (i = 0; i < list.nr; i++)
+		out_append(value, module_json(&list.modules[i]));
+	walk_outcome(result, list.nr, list.err, &list.error);
+	out_set(result, "value", value);
+	imee_linux_module_list_free(&list);
+}
+
+static json_t *syscall_json(const struct imee_linux_syscall *e)
+{
+	json_t *v = out_object();
+
+	out_set(v, "nr", json_integer(e->nr));
+	out_set(v, "handler", out_hex(e->handler));
+	if (e->symbol) {
+		out_set(v, "symbol", out_c_string(e->symbol, strlen(e->symbol)));
+		out_set(v, "offset", json_integer((json_int_t)e->offset));
+	} else {
+		out_set(v, "symbol", json_null());
+	}
+	out_set(v, "flagged", json_boolean(e->flag != IMEE_LINUX_SYSCALL_OK));
+	if (e->flag != IMEE_LINUX_SYSCALL_OK)
+		out_set(v, "reason", json_string(imee_linux_syscall_flag_name(e->flag)));
+	return v;
+}
+
+static json_t *syscall_table_json(const struct imee_linux_syscall_table *t)
+{
+	json_t *v = out_object(), *entries = out_array();
+	size_t i;
+
+	out_set(v, "address", out_hex(t->address));
+	out_set(v, "size", json_integer((json_int_t)t->size));
+	out_set(v, "size_from", json_string(t->count_source == IMEE_LINUX_SYSCALL_COUNT_BTF
+						    ? "btf"
+						    : "kallsyms"));
+	out_set(v, "used_for_dispatch", json_boolean(t->used_for_dispatch));
+	out_set(v, "flagged", json_integer((json_int_t)t->nr_flagged));
+	for (i = 0; i < t->nr; i++)
+		out_append(entries, syscall_json(&t->entries[i]));
+	out_set(v, "entries", entries);
+	return v;
+}
+
+static json_t *ksyms_kernel_json(const struct imee_linux_kallsyms *ks,
+				 const struct imee_linux_syscall_table *t)
+{
+	struct imee_linux_ksym sym;
+	json_t *k = out_object();
+
+	if (!imee_linux_kallsyms_lookup_name(ks, "_text", &sym, NULL)) {
+		out_set(k, "text", out_hex(sym.address));
+		out_set(k, "kaslr_slide", out_hex(sym.address - IMEE_LINUX_TEXT_DEFAULT));
+	}
+	out_set(k, "stext", out_hex(t->stext));
+	out_set(k, "etext", out_hex(t->etext));
+	return k;
+}
+
+/*
+ * Both tables: a table the kernel does not have is null. The first table
+ * that cannot be read, or has more than "max" entries, makes the job fail
+ * with that error; what was read is still given.
+ */
+static void run_syscalls(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem,
+			 json_t *result)
+{
+	static const enum imee_linux_syscall_abi abis[] = { IMEE_LINUX_SYSCALLS_X64,
+							    IMEE_LINUX_SYSCALLS_IA32 };
+	static const char *const names[] = { "sys_call_table", "ia32_sys_call_table" };
+	struct imee_error error = { 0 };
+	json_t *value = out_object(), *kernel = NULL;
+	size_t i, count = 0, flagged = 0, present = 0;
+
+	if (need_kallsyms(rl, job)) {
+		out_set(result, "ok", json_false());
+		out_set(result, "error",
+			out_error(out_error_code(&rl->ks_error), rl->ks_error.message));
+		json_decref(value);
+		return;
+	}
+	for (i = 0; i < sizeof(abis) / sizeof(abis[0]); i++) {
+		IMEE_OPTS(imee_linux_syscalls_opts, o, .abi = abis[i], .lx = rl->lx,
+			  .max = job->max);
+		struct imee_linux_syscall_table t;
+		struct imee_linux_ksym sym;
+
+		if (imee_linux_kallsyms_lookup_name(rl->ks, names[i], &sym, NULL)) {
+			out_set(value, names[i], json_null());
+			continue;
+		}
+		if (imee_linux_syscalls(rl->ks, vmem, &o, &t)) {
+			if (!error.err)
+				error = *imee_last_error();
+			continue;
+		}
+		present++;
+		if (!kernel)
+			kernel = ksyms_kernel_json(rl->ks, &t);
+		out_set(value, names[i], syscall_table_json(&t));
+		count += t.nr;
+		flagged += t.nr_flagged;
+		if (t.err && !error.err)
+			error = t.error;
+		imee_linux_syscall_table_free(&t);
+	}
+	if (!error.err && !present)
+		error = (struct imee_error){ .err = -ENOENT,
+					     .message = "kallsyms: the kernel has no system call table" };
+	if (kernel)
+		out_set(result, "kernel", kernel);
+	walk_outcome(result, count, error.err, &error);
+	out_set(result, "flagged", json_integer((json_int_t)flagged));
+	out_set(result, "value", value);
+}
+
 void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result)
 {
 	struct imee_vmem vmem;
@@ -239,13 +401,19 @@ void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result)
 		out_set(result, "error", out_last_error());
 		return;
 	}
-	if (open_linux(rl, job, &vmem)) {
+	if (job->type == JOB_SYSCALLDMP) {
+		/* BTF (NR_syscalls) helps, but is not needed: a failure is no error here. */
+		open_linux(rl, job, &vmem);
+		run_syscalls(rl, job, &vmem, result);
+	} else if (open_linux(rl, job, &vmem)) {
 		out_set(result, "ok", json_false());
 		out_set(result, "error", out_error(out_error_code(&rl->error), rl->error.message));
 	} else {
 		out_set(result, "kernel", kernel_json(rl->lx));
 		if (job->type == JOB_PIDLIST)
 			run_pids(rl, job, &vmem, result);
+		else if (job->type == JOB_MODULES)
+			run_modules(rl, job, &vmem, result);
 		else
 			run_tasks(rl, job, &vmem, result);
 	}
@@ -256,4 +424,6 @@ void run_linux_done(struct run_linux *rl)
 {
 	imee_linux_close(rl->lx);
 	rl->lx = NULL;
+	imee_linux_kallsyms_free(rl->ks);
+	rl->ks = NULL;
 }

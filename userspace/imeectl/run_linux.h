@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * imeectl run: the Linux jobs (pslist, pidlist, credlist). They share one
- * view of the guest kernel (symbols and layouts, from the cache or from
- * kallsyms and BTF), made when the first of them runs.
+ * imeectl run: the Linux jobs (pslist, pidlist, credlist, modules,
+ * syscalldmp). They share one view of the guest kernel (symbols and
+ * layouts, from the cache or from kallsyms and BTF), made when the first
+ * of them runs; syscalldmp also needs every symbol (kallsyms, decoded once
+ * per run).
  */
 #ifndef IMEECTL_RUN_LINUX_H
 #define IMEECTL_RUN_LINUX_H
@@ -24,9 +26,13 @@ struct run_linux {
 	bool tried;
 	struct imee_linux *lx;
 	struct imee_error error;
+	/* The same for the kallsyms syscalldmp reads. */
+	bool ks_tried;
+	struct imee_linux_kallsyms *ks;
+	struct imee_error ks_error;
 };
 
-/* Run a pslist, pidlist or credlist job into result. */
+/* Run a pslist, pidlist, credlist, modules or syscalldmp job into result. */
 void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result);
 
 /* Free what the Linux jobs made. */
