@@ -312,6 +312,21 @@ TEST(legacy_engine_agrees)
 }
 
 /* A second attach to the same kernel takes the cache, with the same results. */
+/* The ImEE engine: every read by the agent, translated by the CPU's MMU. */
+TEST(imee_engine_agrees)
+{
+	static const char *const roles[] = { "LA57", "4LEVEL" };
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		const char *target = lab_target(roles[i]);
+
+		if (!target)
+			continue;
+		check_target(_metadata, target, "imee");
+	}
+}
+
 TEST(cache_hit_gives_the_same_layout)
 {
 	const char *const *t;
