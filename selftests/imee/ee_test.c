@@ -290,6 +290,101 @@ TEST(activations_see_guest_changes)
 	}
 }
 
+/*
+ * Does the top page of the user stack seen through vCPU 0's current page
+ * tables (a busy process's, on a 1-vCPU guest) hold needle?
+ */
+static bool stack_top_has(struct __test_metadata *_metadata, int efd, const char *out,
+			  const char *needle)
+{
+	uint64_t args[8] = { 0x7fffffffe000ULL };
+	struct imee_run run;
+
+	memset(&run, 0, sizeof(run));
+	run.size = sizeof(run);
+	run.flags = IMEE_RUN_F_VCPU_CR3;
+	memcpy(run.args, args, sizeof(args));
+	EXPECT_EQ(0, ioctl(efd, IMEE_RUN, &run));
+	return run.status == IMEE_STATUS_OK && memmem(out, run.out_len, needle, strlen(needle));
+}
+
+/* Start a busy process in the guest with a mark in its environment; its pid. */
+static long start_marked(const char *target, const char *mark)
+{
+	char cmd[256], *out = NULL;
+	long pid = -1;
+
+	snprintf(cmd, sizeof(cmd),
+		 "env -i IMEE_MARK=%s sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!", mark);
+	if (!lab_guest(target, cmd, &out) && out)
+		pid = strtol(out, NULL, 10);
+	free(out);
+	return pid;
+}
+
+static void kill_marked(const char *target, long pid)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "kill -9 %ld; while kill -0 %ld 2>/dev/null; do :; done", pid,
+		 pid);
+	lab_guest(target, cmd, NULL);
+}
+
+/*
+ * Mappings the guest removes and creates between activations: a busy
+ * process (its stack at a fixed address, address-space randomisation off)
+ * is killed and another starts with other contents there. Once the guest
+ * says the first is gone, no activation may see its page (a stale
+ * translation would), and the new one's is seen.
+ */
+TEST(removed_mappings_are_not_seen_new_ones_are)
+{
+	const char *target = lab_target("4LEVEL");
+	static const struct imee_insn copy_page[] = {
+		INSN(IMEE_OP_MOVK, 1, 0, 0, 0, 4096),
+		INSN(IMEE_OP_COPY, 1, 0, 0, 0, 0),
+		INSN(IMEE_OP_EXIT, 0, 0, 0, 0, 0),
+	};
+	bool seen_a = false, seen_b = false, stale = false;
+	struct imee_create cr;
+	long pid_a, pid_b;
+	const char *out;
+	int sfd, efd, i;
+
+	if (!target)
+		SKIP(return, "needs the 1-vCPU 4-level target");
+	ASSERT_EQ(0, lab_guest(target, "echo 0 > /proc/sys/kernel/randomize_va_space", NULL));
+	sfd = lab_attach_target(target);
+	ASSERT_LE(0, sfd);
+	efd = ee_create(sfd, &cr);
+	ASSERT_LE(0, efd);
+	out = mmap(NULL, 4096, PROT_READ, MAP_SHARED, efd, 0);
+	ASSERT_NE(MAP_FAILED, out);
+	ASSERT_EQ(0, ee_load(efd, copy_page, 3, NULL));
+
+	pid_a = start_marked(target, "imee-mark-A");
+	ASSERT_LT(0, pid_a);
+	/* bounded: the busy process owns the vCPU nearly all the time */
+	for (i = 0; i < 500 && !seen_a; i++)
+		seen_a = stack_top_has(_metadata, efd, out, "IMEE_MARK=imee-mark-A");
+	kill_marked(target, pid_a);
+	pid_b = start_marked(target, "imee-mark-B");
+	ASSERT_LT(0, pid_b);
+	for (i = 0; i < 500 && (!seen_b || i < 50); i++) {
+		stale |= stack_top_has(_metadata, efd, out, "IMEE_MARK=imee-mark-A");
+		seen_b |= stack_top_has(_metadata, efd, out, "IMEE_MARK=imee-mark-B");
+	}
+	kill_marked(target, pid_b);
+	lab_guest(target, "echo 2 > /proc/sys/kernel/randomize_va_space", NULL);
+	munmap((void *)out, 4096);
+	close(efd);
+	close(sfd);
+	EXPECT_TRUE(seen_a);
+	EXPECT_TRUE(seen_b);
+	EXPECT_FALSE(stale);
+}
+
 /* FNV-1a over every memslot of the target, through the zero-copy view. */
 static uint64_t hash_guest(struct __test_metadata *_metadata, int sfd)
 {
