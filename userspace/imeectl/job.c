@@ -338,8 +338,8 @@ static int parse_id(json_t *obj, const char *path, struct job *job, struct job_e
 }
 
 static const char *const type_names[] = {
-	"banner", "read",     "translate", "symbols", "pslist", "pidlist", "credlist",
-	"syscalldmp", "modules", NULL,
+	"banner",  "read",     "translate",  "symbols", "pslist",
+	"pidlist", "credlist", "syscalldmp", "modules", NULL,
 };
 static const char *const space_names[] = { "virtual", "physical", NULL };
 static const char *const format_names[] = { "hex", "u64", "string", NULL };
@@ -446,7 +446,7 @@ static int parse_symbols(json_t *obj, const char *path, struct job *job, struct 
 static int parse_walk(json_t *obj, const char *path, struct job *job, struct job_error *err)
 {
 	long long max = 0, limit = job->type == JOB_SYSCALLDMP ? IMEE_LINUX_SYSCALLS_MAX
-								: IMEE_LINUX_WALK_MAX;
+							       : IMEE_LINUX_WALK_MAX;
 	bool present;
 	int ret;
 

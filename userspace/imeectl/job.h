@@ -50,7 +50,8 @@ struct job {
 	char **names; /* symbols: nr_names malloc'ed names, freed by job_file_free() */
 	size_t nr_names;
 	bool threads; /* pslist, credlist: every thread, not only group leaders */
-	uint32_t max; /* pslist, pidlist, credlist, modules, syscalldmp: most entries (0: all/default) */
+	uint32_t
+		max; /* pslist, pidlist, credlist, modules, syscalldmp: most entries (0: all/default) */
 };
 
 struct job_target {

@@ -302,9 +302,8 @@ static json_t *syscall_table_json(const struct imee_linux_syscall_table *t)
 
 	out_set(v, "address", out_hex(t->address));
 	out_set(v, "size", json_integer((json_int_t)t->size));
-	out_set(v, "size_from", json_string(t->count_source == IMEE_LINUX_SYSCALL_COUNT_BTF
-						    ? "btf"
-						    : "kallsyms"));
+	out_set(v, "size_from",
+		json_string(t->count_source == IMEE_LINUX_SYSCALL_COUNT_BTF ? "btf" : "kallsyms"));
 	out_set(v, "used_for_dispatch", json_boolean(t->used_for_dispatch));
 	out_set(v, "flagged", json_integer((json_int_t)t->nr_flagged));
 	for (i = 0; i < t->nr; i++)
@@ -376,8 +375,9 @@ static void run_syscalls(struct run_linux *rl, const struct job *job, const stru
 		imee_linux_syscall_table_free(&t);
 	}
 	if (!error.err && !present)
-		error = (struct imee_error){ .err = -ENOENT,
-					     .message = "kallsyms: the kernel has no system call table" };
+		error = (struct imee_error){
+			.err = -ENOENT, .message = "kallsyms: the kernel has no system call table"
+		};
 	if (kernel)
 		out_set(result, "kernel", kernel);
 	walk_outcome(result, count, error.err, &error);

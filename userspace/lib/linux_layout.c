@@ -26,15 +26,33 @@ struct entry {
 	size_t within; /* the size of the struct it lies in, or NO_STRUCT */
 	uint64_t size_lo, size_hi; /* the member sizes accepted */
 	bool pidtype; /* the path gets "[PIDTYPE_PID]" appended */
+	/*
+	 * The kernel may lack it (a build without modules, another
+	 * version's layout): then 0 (a size, a member's offset and size) or
+	 * LAYOUT_ABSENT (an enumerator), and only the job that needs it fails.
+	 */
+	bool optional;
 };
 
-#define SIZE(key, f)                                                   \
-	{                                                              \
-		key, NULL, E_SIZE, L(f), NO_STRUCT, 1, 1U << 20, false \
+#define SIZE(key, f)                                                          \
+	{                                                                     \
+		key, NULL, E_SIZE, L(f), NO_STRUCT, 1, 1U << 20, false, false \
 	}
-#define MEMBER(key, alt, f, in, lo, hi)                        \
-	{                                                      \
-		key, alt, E_MEMBER, L(f), L(in), lo, hi, false \
+#define MEMBER(key, alt, f, in, lo, hi)                               \
+	{                                                             \
+		key, alt, E_MEMBER, L(f), L(in), lo, hi, false, false \
+	}
+#define OPT_SIZE(key, f)                                                     \
+	{                                                                    \
+		key, NULL, E_SIZE, L(f), NO_STRUCT, 1, 1U << 20, false, true \
+	}
+#define OPT_ENUM(key, f)                                              \
+	{                                                             \
+		key, NULL, E_ENUM, L(f), NO_STRUCT, 0, 0, false, true \
+	}
+#define OPT_MEMBER(key, f, in, lo, hi)                                \
+	{                                                             \
+		key, NULL, E_MEMBER, L(f), L(in), lo, hi, false, true \
 	}
 
 static const struct entry entries[] = {
@@ -47,7 +65,7 @@ static const struct entry entries[] = {
 	SIZE("xa_node", xa_node_size),
 	SIZE("list_head", list_size),
 	SIZE("hlist_head", hlist_size),
-	{ "PIDTYPE_PID", NULL, E_ENUM, L(pidtype_pid), NO_STRUCT, 0, 0, false },
+	{ "PIDTYPE_PID", NULL, E_ENUM, L(pidtype_pid), NO_STRUCT, 0, 0, false, false },
 	MEMBER("task_struct.tasks", NULL, task_tasks, task_size, 16, 16),
 	MEMBER("task_struct.pid", NULL, task_pid, task_size, 4, 4),
 	MEMBER("task_struct.tgid", NULL, task_tgid, task_size, 4, 4),
@@ -65,7 +83,8 @@ static const struct entry entries[] = {
 	       task_size, 8, 8),
 	MEMBER("task_struct.signal", NULL, task_signal, task_size, 8, 8),
 	MEMBER("task_struct.thread_node", NULL, task_thread_node, task_size, 16, 16),
-	{ "task_struct.pid_links", NULL, E_MEMBER, L(task_pid_link), L(task_size), 16, 16, true },
+	{ "task_struct.pid_links", NULL, E_MEMBER, L(task_pid_link), L(task_size), 16, 16, true,
+	  false },
 	MEMBER("signal_struct.thread_head", NULL, signal_thread_head, signal_size, 16, 16),
 	MEMBER("list_head.next", NULL, list_next, list_size, 8, 8),
 	MEMBER("list_head.prev", NULL, list_prev, list_size, 8, 8),
@@ -84,7 +103,7 @@ static const struct entry entries[] = {
 	MEMBER("cred.cap_bset", NULL, cred_cap_bset, cred_size, 8, 8),
 	MEMBER("cred.cap_ambient", NULL, cred_cap_ambient, cred_size, 8, 8),
 	MEMBER("pid.level", NULL, pid_level, pid_size, 4, 4),
-	{ "pid.tasks", NULL, E_MEMBER, L(pid_task_head), L(pid_size), 8, 8, true },
+	{ "pid.tasks", NULL, E_MEMBER, L(pid_task_head), L(pid_size), 8, 8, true, false },
 	/* numbers[1] in the kernel's struct; a flexible array in some builds. */
 	MEMBER("pid.numbers", NULL, pid_numbers, pid_size, 0, 1U << 12),
 	MEMBER("upid.nr", NULL, upid_nr, upid_size, 4, 4),
@@ -95,6 +114,29 @@ static const struct entry entries[] = {
 	MEMBER("xa_node.offset", NULL, xa_offset, xa_node_size, 1, 1),
 	MEMBER("xa_node.parent", NULL, xa_parent, xa_node_size, 8, 8),
 	MEMBER("xa_node.slots", NULL, xa_slots, xa_node_size, 16, 8 * 256),
+	/* Modules: struct module, its list and where its memory lies. */
+	OPT_SIZE("module", module_size),
+	OPT_SIZE("module_memory", module_memory_size),
+	OPT_ENUM("MOD_TEXT", mod_text),
+	OPT_ENUM("MODULE_STATE_LIVE", module_state_live),
+	OPT_ENUM("MODULE_STATE_COMING", module_state_coming),
+	OPT_ENUM("MODULE_STATE_GOING", module_state_going),
+	OPT_ENUM("MODULE_STATE_UNFORMED", module_state_unformed),
+	OPT_MEMBER("module.list", module_list, module_size, 16, 16),
+	OPT_MEMBER("module.name", module_name, module_size, 8, 256),
+	OPT_MEMBER("module.state", module_state, module_size, 4, 4),
+	OPT_MEMBER("module.refcnt", module_refcnt, module_size, 4, 4),
+	/* Up to 6.3: core_layout and init_layout. */
+	OPT_MEMBER("module.core_layout.base", module_core_base, module_size, 8, 8),
+	OPT_MEMBER("module.core_layout.size", module_core_size, module_size, 4, 8),
+	OPT_MEMBER("module.init_layout.size", module_init_size, module_size, 4, 8),
+	/* 6.4+: mem[MOD_MEM_NUM_TYPES]. */
+	OPT_MEMBER("module.mem", module_mem, module_size, 16, 1U << 12),
+	OPT_MEMBER("module_memory.base", module_memory_base, module_memory_size, 8, 8),
+	OPT_MEMBER("module_memory.size", module_memory_size_f, module_memory_size, 4, 8),
+	/* NR_syscalls, from the length of an array of that many pointers. */
+	{ "trace_array.enter_syscall_files", NULL, E_MEMBER, L(trace_syscall_files), NO_STRUCT, 8,
+	  8 * 1024, false, true },
 };
 
 static uint64_t *u64_at(struct linux_layout *l, size_t at)
@@ -145,9 +187,17 @@ int linux_layout_from_btf(const struct imee_linux_btf *btf, struct linux_layout 
 			break;
 		case E_ENUM:
 			err = imee_linux_btf_enum_value(btf, e->key, (int64_t *)u64_at(&l, e->at));
+			if (err == -ENOENT && e->optional) {
+				*(int64_t *)u64_at(&l, e->at) = LAYOUT_ABSENT;
+				err = 0;
+			}
 			break;
 		case E_MEMBER:
 			err = resolve_member(btf, e, &l, &m);
+			if (err == -ENOENT && e->optional) {
+				m = (struct imee_linux_btf_member){ .size = 0 };
+				err = 0;
+			}
 			if (!err) {
 				struct layout_field *f = (struct layout_field *)u64_at(&l, e->at);
 
@@ -158,6 +208,8 @@ int linux_layout_from_btf(const struct imee_linux_btf *btf, struct linux_layout 
 		default:
 			err = -EINVAL;
 		}
+		if (err == -ENOENT && e->optional && e->kind == E_SIZE)
+			err = 0; /* left 0: absent */
 		if (err)
 			return imee_fail_context(err, "the kernel's %s", e->key);
 	}
@@ -165,6 +217,39 @@ int linux_layout_from_btf(const struct imee_linux_btf *btf, struct linux_layout 
 	if (err)
 		return err;
 	*layout = l;
+	return 0;
+}
+
+static bool enum_ok(int64_t v, int64_t max)
+{
+	return v == LAYOUT_ABSENT || (v >= 0 && v <= max);
+}
+
+/* What the optional entries must satisfy among themselves. */
+static int check_optional(const struct linux_layout *l)
+{
+	const int64_t states[] = { l->module_state_live, l->module_state_coming,
+				   l->module_state_going, l->module_state_unformed };
+	size_t i, j;
+
+	if (!enum_ok(l->mod_text, 64))
+		return imee_fail(-EPROTO, "layout: MOD_TEXT is %" PRId64, l->mod_text);
+	for (i = 0; i < IMEE_ARRAY_SIZE(states); i++) {
+		if (!enum_ok(states[i], 1 << 16))
+			return imee_fail(-EPROTO, "layout: a module state is %" PRId64, states[i]);
+		for (j = 0; j < i; j++)
+			if (states[i] != LAYOUT_ABSENT && states[i] == states[j])
+				return imee_fail(-EPROTO, "layout: two module states are %" PRId64,
+						 states[i]);
+	}
+	/* mem[] is an array of struct module_memory, MOD_TEXT one of them. */
+	if (l->module_mem.size &&
+	    (!l->module_memory_size || l->module_mem.size % l->module_memory_size ||
+	     (l->mod_text != LAYOUT_ABSENT &&
+	      (uint64_t)l->mod_text >= l->module_mem.size / l->module_memory_size)))
+		return imee_fail(-EPROTO, "layout: module.mem implausible");
+	if (l->trace_syscall_files.size % 8)
+		return imee_fail(-EPROTO, "layout: trace_array.enter_syscall_files implausible");
 	return 0;
 }
 
@@ -181,6 +266,8 @@ int linux_layout_check(const struct linux_layout *l)
 		if (e->kind == E_SIZE) {
 			uint64_t v = *cu64_at(l, e->at);
 
+			if (e->optional && !v)
+				continue;
 			if (v < e->size_lo || v > e->size_hi)
 				return imee_fail(-EPROTO, "layout: sizeof(%s) is %" PRIu64, e->key,
 						 v);
@@ -189,6 +276,8 @@ int linux_layout_check(const struct linux_layout *l)
 		if (e->kind != E_MEMBER)
 			continue;
 		f = (const struct layout_field *)cu64_at(l, e->at);
+		if (e->optional && !f->size && !f->off)
+			continue;
 		if (f->size < e->size_lo || f->size > e->size_hi)
 			return imee_fail(-EPROTO, "layout: %s has %" PRIu64 " bytes", e->key,
 					 f->size);
@@ -203,7 +292,7 @@ int linux_layout_check(const struct linux_layout *l)
 	if (l->pid_numbers.off > l->pid_size || l->xa_slots.size % 8 ||
 	    (l->xa_slots.size / 8) & (l->xa_slots.size / 8 - 1))
 		return imee_fail(-EPROTO, "layout: pid.numbers or xa_node.slots implausible");
-	return 0;
+	return check_optional(l);
 }
 
 /* ---- the cache file's form ---- */
@@ -271,6 +360,7 @@ int linux_build_format(const struct linux_build *b, char **text_ret)
 	put(&s, "sym linux_banner 0x%" PRIx64 "\n", b->sym.banner);
 	put(&s, "sym __start_BTF 0x%" PRIx64 "\n", b->sym.btf);
 	put(&s, "sym btf_size 0x%" PRIx64 "\n", b->sym.btf_size);
+	put(&s, "sym modules 0x%" PRIx64 "\n", b->sym.modules);
 	for (i = 0; i < IMEE_ARRAY_SIZE(entries); i++) {
 		const struct entry *e = &entries[i];
 		const uint64_t *v = cu64_at(&b->layout, e->at);
@@ -374,10 +464,14 @@ static int parse_line(const char *p, const char *end, struct linux_build *b, boo
 		return 0;
 	}
 	if (word(&p, end, "sym")) {
-		static const char *const names[] = { "init_task", "init_pid_ns", "linux_banner",
-						     "__start_BTF", "btf_size" };
-		uint64_t *dst[] = { &b->sym.init_task, &b->sym.init_pid_ns, &b->sym.banner,
-				    &b->sym.btf, &b->sym.btf_size };
+		static const char *const names[] = {
+			"init_task",   "init_pid_ns", "linux_banner",
+			"__start_BTF", "btf_size",    "modules",
+		};
+		uint64_t *dst[] = {
+			&b->sym.init_task, &b->sym.init_pid_ns, &b->sym.banner,
+			&b->sym.btf,	   &b->sym.btf_size,	&b->sym.modules,
+		};
 
 		for (i = 0; i < IMEE_ARRAY_SIZE(names); i++) {
 			const char *q = p;
@@ -448,7 +542,7 @@ int linux_build_parse(const char *text, size_t len, struct linux_build *b)
 		p = nl + 1;
 	}
 	for (i = 0; i < IMEE_ARRAY_SIZE(seen); i++)
-		if (!seen[i] && (i < 9 || i >= 16))
+		if (!seen[i] && (i < 10 || i >= 16))
 			return imee_fail(-EBADMSG, "cache: incomplete");
 	*b = out;
 	return 0;

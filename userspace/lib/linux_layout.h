@@ -41,7 +41,25 @@ struct linux_layout {
 	struct layout_field pid_level, pid_task_head, pid_numbers, upid_nr, upid_ns;
 	struct layout_field pidns_xa_head, pidns_idr_base;
 	struct layout_field xa_shift, xa_offset, xa_parent, xa_slots;
+	/*
+	 * Optional (LAYOUT_ABSENT / size 0 when the kernel has no such type or
+	 * member): only the jobs that need them fail without them.
+	 * Modules: 6.1 has core_layout and init_layout (struct module_layout);
+	 * 6.4+ has mem[MOD_MEM_NUM_TYPES] (struct module_memory) instead.
+	 */
+	uint64_t module_size, module_memory_size;
+	struct layout_field module_list, module_name, module_state, module_refcnt;
+	struct layout_field module_core_base, module_core_size, module_init_size;
+	struct layout_field module_mem, module_memory_base, module_memory_size_f;
+	int64_t mod_text; /* enum mod_mem_type's MOD_TEXT */
+	int64_t module_state_live, module_state_coming, module_state_going;
+	int64_t module_state_unformed;
+	/* trace_array.enter_syscall_files[NR_syscalls]: the one place BTF tells NR_syscalls */
+	struct layout_field trace_syscall_files;
 };
+
+/* An optional enumerator the kernel does not have. */
+#define LAYOUT_ABSENT INT64_MIN
 
 /* Where things lie, relative to _text (KASLR moves them all alike). */
 struct linux_symbols {
@@ -50,6 +68,7 @@ struct linux_symbols {
 	uint64_t banner; /* linux_banner */
 	uint64_t btf; /* __start_BTF */
 	uint64_t btf_size; /* __stop_BTF - __start_BTF */
+	uint64_t modules; /* the list of modules (0: the kernel has none) */
 };
 
 /* A range of guest bytes, relative to _text, and their checksum. */

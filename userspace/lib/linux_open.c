@@ -85,7 +85,8 @@ static int check_entry(struct imee_linux *lx, const struct imee_vmem *vmem,
 	    text < IMEE_LINUX_KERNEL_IMAGE_START || text >= IMEE_LINUX_KERNEL_IMAGE_END)
 		return imee_fail(-EBADMSG, "cache: linux_banner's offset implausible");
 	if (b->sym.init_task > IMAGE_SPAN || b->sym.init_pid_ns > IMAGE_SPAN ||
-	    b->sym.btf > IMAGE_SPAN || !b->sym.btf_size || b->sym.btf_size > IMEE_LINUX_BTF_MAX)
+	    b->sym.btf > IMAGE_SPAN || !b->sym.btf_size || b->sym.btf_size > IMEE_LINUX_BTF_MAX ||
+	    b->sym.modules > IMAGE_SPAN)
 		return imee_fail(-EBADMSG, "cache: symbol offsets implausible");
 	err = linux_layout_check(&b->layout);
 	if (err)
@@ -156,6 +157,35 @@ static int symbol(const struct imee_linux_kallsyms *ks, const char *name, bool r
 	return 0;
 }
 
+/*
+ * A global variable that static ones elsewhere may share the name of
+ * ("modules"): the only one with an upper-case type, or 0 when there is
+ * none, or no single one.
+ */
+static void global_symbol(const struct imee_linux_kallsyms *ks, const char *name, uint64_t *addr)
+{
+	struct imee_linux_ksym sym;
+	size_t matches = 0, i, n, globals = 0;
+
+	*addr = 0;
+	if (imee_linux_kallsyms_lookup_name(ks, name, &sym, &matches))
+		return;
+	if (matches == 1) {
+		*addr = sym.address;
+		return;
+	}
+	n = imee_linux_kallsyms_count(ks);
+	for (i = 0; i < n; i++) {
+		if (imee_linux_kallsyms_get(ks, i, &sym) || strcmp(sym.name, name) ||
+		    sym.type < 'A' || sym.type > 'Z')
+			continue;
+		*addr = sym.address;
+		globals++;
+	}
+	if (globals != 1)
+		*addr = 0;
+}
+
 /* addr - text, when addr lies in the kernel image at or after text. */
 static int relative(uint64_t addr, uint64_t text, const char *name, uint64_t *off)
 {
@@ -201,7 +231,7 @@ static int build(struct imee_linux *lx, const struct imee_vmem *vmem,
 	struct imee_linux_kallsyms *ks = NULL;
 	struct imee_linux_btf_info bi;
 	struct linux_build *b = &lx->build;
-	uint64_t text, init_task, init_pid_ns, stop_btf, end;
+	uint64_t text, init_task, init_pid_ns, stop_btf, end, modules;
 	int err;
 
 	if (!o->load_kallsyms)
@@ -222,6 +252,7 @@ static int build(struct imee_linux *lx, const struct imee_vmem *vmem,
 		err = symbol(ks, "_end", false, &end);
 	if (err)
 		goto out;
+	global_symbol(ks, "modules", &modules);
 	if (text % TEXT_ALIGN || text < IMEE_LINUX_KERNEL_IMAGE_START ||
 	    text >= IMEE_LINUX_KERNEL_IMAGE_END) {
 		err = imee_fail(-EBADMSG, "kallsyms: _text at 0x%" PRIx64 " is implausible", text);
@@ -248,6 +279,8 @@ static int build(struct imee_linux *lx, const struct imee_vmem *vmem,
 		err = relative(o->banner->va, text, "linux_banner", &b->sym.banner);
 	if (!err)
 		err = relative(bi.va, text, "__start_BTF", &b->sym.btf);
+	if (!err && modules)
+		err = relative(modules, text, "modules", &b->sym.modules);
 	if (!err)
 		err = ksyms_ranges(vmem, ks, text, b);
 	if (err)

@@ -52,20 +52,34 @@ static void build_kallsyms(struct fake_mem *g)
 {
 	static char names[FG_NR_FUNCS][16];
 	const struct ksb_opts o = { .seqs = true, .abs_percpu = true, .relative_base = FG_TEXT_VA };
+	const uint64_t sct[FG_NR_SYSCALLS] = { FG_SYS_READ_VA, FG_FUNC_VA(3), FG_SCT_HOOK,
+					       FG_SYS_NI_VA };
 	struct ksb_sym syms[FG_NR_KSYMS] = {
 		{ "fixed_percpu_data", 'A', 0, true },
 		{ "_text", 'T', FG_TEXT_VA, false },
+		{ "_stext", 'T', FG_TEXT_VA, false },
 	};
 	struct ksb_layout lay;
 	unsigned char *img;
-	unsigned int i;
+	unsigned int i, n = 3;
 
 	for (i = 0; i < FG_NR_FUNCS; i++) {
 		snprintf(names[i], sizeof(names[i]), "func_%03u", i);
-		syms[2 + i] = (struct ksb_sym){ names[i], 't', FG_FUNC_VA(i), false };
+		syms[n++] = (struct ksb_sym){ names[i], 't', FG_FUNC_VA(i), false };
 	}
-	syms[2 + FG_NR_FUNCS] = (struct ksb_sym){ "linux_banner", 'D', FG_BANNER_VA, false };
-	syms[3 + FG_NR_FUNCS] = (struct ksb_sym){ "pid_max", 'd', FG_PIDMAX_VA, false };
+	syms[n++] = (struct ksb_sym){ "__x64_sys_read", 'T', FG_SYS_READ_VA, false };
+	syms[n++] = (struct ksb_sym){ "__x64_sys_ni_syscall", 'T', FG_SYS_NI_VA, false };
+	syms[n++] = (struct ksb_sym){ "_etext", 'T', FG_ETEXT_VA, false };
+	syms[n++] = (struct ksb_sym){ "linux_banner", 'D', FG_BANNER_VA, false };
+	syms[n++] = (struct ksb_sym){ "pid_max", 'd', FG_PIDMAX_VA, false };
+	syms[n++] = (struct ksb_sym){ "sys_call_table", 'D', FG_SCT_VA, false };
+	syms[n++] =
+		(struct ksb_sym){ "vdso_image_64", 'D', FG_SCT_VA + 8 * FG_NR_SYSCALLS + 8, false };
+	syms[n++] = (struct ksb_sym){ "_end", 'B', FG_DATA_VA + SZ_4K, false };
+	if (n != FG_NR_KSYMS)
+		abort();
+	for (i = 0; i < FG_NR_SYSCALLS; i++)
+		fake_write(g, FG_SCT_PA + 8 * i, &sct[i], 8);
 	img = malloc(SZ_2M / 4);
 	if (!img)
 		abort();

@@ -36,13 +36,25 @@
 #define FG_PIDMAX 32768
 /*
  * kallsyms tables (tests/ksyms_build.c, the 6.1.y layout) in the second text
- * page: fixed_percpu_data (A, 0), _text (T), func_000..func_019 (t, at
- * FG_FUNC_VA(i)), linux_banner (D, FG_BANNER_VA), pid_max (d, FG_PIDMAX_VA).
+ * page: fixed_percpu_data (A, 0), _text and _stext (T), func_000..func_019
+ * (t, at FG_FUNC_VA(i)), __x64_sys_read and __x64_sys_ni_syscall (T, at
+ * FG_SYS_READ_VA and FG_SYS_NI_VA), _etext (T), linux_banner (D,
+ * FG_BANNER_VA), pid_max (d, FG_PIDMAX_VA), sys_call_table (D,
+ * FG_SCT_VA: FG_NR_SYSCALLS entries, then 8 bytes of padding),
+ * vdso_image_64 (D) after it, and _end (B) at the end of the data page.
  */
 #define FG_KALLSYMS_PA (FG_TEXT_PA + 0x300000)
 #define FG_FUNC_VA(i) (FG_TEXT_VA + 0x1000 + 0x10 * (i))
 #define FG_NR_FUNCS 20
-#define FG_NR_KSYMS (FG_NR_FUNCS + 4)
+#define FG_NR_KSYMS (FG_NR_FUNCS + 11)
+#define FG_SYS_READ_VA (FG_TEXT_VA + 0x2000)
+#define FG_SYS_NI_VA (FG_TEXT_VA + 0x2040)
+#define FG_ETEXT_VA (FG_TEXT_VA + 0x100000)
+/* read, func_003 (flagged: not a handler), a module's address (flagged), ni_syscall */
+#define FG_SCT_VA (FG_DATA_VA + 0x900)
+#define FG_SCT_PA (FG_DATA_PA + 0x900)
+#define FG_NR_SYSCALLS 4
+#define FG_SCT_HOOK 0xffffffffc0001000ULL
 /* A user page, in both halves of the pair. */
 #define FG_USER_VA 0x400000ULL
 #define FG_USER_PA 0x500000ULL

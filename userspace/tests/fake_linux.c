@@ -21,6 +21,13 @@
 #define DMAP_5LEVEL 0xff11000000000000ULL
 #define KSYMS_OFF 0x240000
 #define NR_FUNCS 20
+#define MODULE_AREA_PA (40ULL << 20) /* 2 MiB after the objects */
+
+const char *const fl_handler_names[FL_NR_HANDLERS] = {
+	"__x64_sys_read",  "__x64_sys_write",	     "__x64_sys_open",
+	"__x64_sys_close", "__x64_sys_stat",	     "__x64_sys_ni_syscall",
+	"__ia32_sys_read", "__ia32_compat_sys_open", "__ia32_sys_write",
+};
 
 static uint64_t pa_of(struct fake_linux *g, uint64_t va)
 {
@@ -28,6 +35,8 @@ static uint64_t pa_of(struct fake_linux *g, uint64_t va)
 		return va - g->dmap;
 	if (va >= FL_TEXT_VA && va < FL_TEXT_VA + IMAGE_SIZE)
 		return va - FL_TEXT_VA + TEXT_PA;
+	if (va >= FL_MODULE_AREA_VA && va < FL_MODULE_AREA_VA + FL_MODULE_AREA_SIZE)
+		return va - FL_MODULE_AREA_VA + MODULE_AREA_PA;
 	fprintf(stderr, "fake_linux: 0x%llx is not mapped\n", (unsigned long long)va);
 	abort();
 }
@@ -91,13 +100,38 @@ int fl_load_kallsyms(void *arg, struct imee_linux_kallsyms **ks_ret)
 	return imee_linux_kallsyms_load(&g->mem, &g->walk, ks_ret);
 }
 
+/* Sort by address, keeping the given order among equal ones (insertion sort). */
+static void sort_syms(struct ksb_sym *syms, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		struct ksb_sym s = syms[i];
+
+		for (j = i; j && syms[j - 1].addr > s.addr; j--)
+			syms[j] = syms[j - 1];
+		syms[j] = s;
+	}
+}
+
+static void put_syscall_tables(struct fake_linux *g)
+{
+	static const unsigned int ia32[FL_NR_IA32] = { 6, 7, 5, 8 };
+	unsigned int i;
+
+	for (i = 0; i < FL_NR_X64; i++)
+		fl_w64(g, FL_SCT_VA + 8 * i, FL_HANDLER_VA(i));
+	for (i = 0; i < FL_NR_IA32; i++)
+		fl_w64(g, FL_IA32_SCT_VA + 8 * i, FL_HANDLER_VA(ia32[i]));
+}
+
 static void put_kallsyms(struct fake_linux *g)
 {
 	const struct ksb_opts o = { .seqs = true,
 				    .abs_percpu = false,
 				    .relative_base = FL_TEXT_VA };
 	static char names[NR_FUNCS][16];
-	struct ksb_sym syms[NR_FUNCS + 8];
+	struct ksb_sym syms[NR_FUNCS + FL_NR_HANDLERS + 24];
 	struct ksb_layout lay;
 	unsigned char *img = malloc(1U << 20);
 	size_t n = 0, i;
@@ -105,17 +139,33 @@ static void put_kallsyms(struct fake_linux *g)
 	if (!img)
 		abort();
 	syms[n++] = (struct ksb_sym){ "_text", 'T', FL_TEXT_VA, false };
+	syms[n++] = (struct ksb_sym){ "_stext", 'T', FL_TEXT_VA, false };
 	for (i = 0; i < NR_FUNCS; i++) {
 		snprintf(names[i], sizeof(names[i]), "func_%03zu", i);
 		syms[n++] =
 			(struct ksb_sym){ names[i], 't', FL_TEXT_VA + 0x1000 + 0x10 * i, false };
 	}
+	for (i = 0; i < FL_NR_HANDLERS; i++) {
+		syms[n++] = (struct ksb_sym){ fl_handler_names[i], 'T', FL_HANDLER_VA(i), false };
+		if (i == 5) /* the x64 name first: lookups by address find the other */
+			syms[n++] = (struct ksb_sym){ "__ia32_sys_ni_syscall", 'T',
+						      FL_HANDLER_VA(i), false };
+	}
+	syms[n++] = (struct ksb_sym){ "x64_sys_call", 'T', FL_TEXT_VA + 0x9000, false };
+	syms[n++] = (struct ksb_sym){ "_etext", 'T', FL_ETEXT_VA, false };
 	syms[n++] = (struct ksb_sym){ "linux_banner", 'D', FL_BANNER_VA, false };
+	syms[n++] = (struct ksb_sym){ "sys_call_table", 'D', FL_SCT_VA, false };
+	syms[n++] = (struct ksb_sym){ "vdso_mapping", 'd', FL_SCT_VA + 8 * FL_NR_X64 + 16, false };
+	syms[n++] = (struct ksb_sym){ "ia32_sys_call_table", 'D', FL_IA32_SCT_VA, false };
+	syms[n++] = (struct ksb_sym){ "ia32_next", 'd', FL_IA32_SCT_VA + 8 * FL_NR_IA32, false };
 	syms[n++] = (struct ksb_sym){ "__start_BTF", 'R', FL_BTF_VA, false };
 	syms[n++] = (struct ksb_sym){ "__stop_BTF", 'R', FL_BTF_VA + g->btf_len, false };
 	syms[n++] = (struct ksb_sym){ "init_task", 'D', FL_INIT_TASK_VA, false };
 	syms[n++] = (struct ksb_sym){ "init_pid_ns", 'D', FL_INIT_PID_NS_VA, false };
+	syms[n++] = (struct ksb_sym){ "modules", 'D', FL_MODULES_HEAD_VA, false };
+	syms[n++] = (struct ksb_sym){ "modules", 'd', FL_MODULES_HEAD_VA + 0x1000, false };
 	syms[n++] = (struct ksb_sym){ "_end", 'B', FL_TEXT_VA + 0x600000, false };
+	sort_syms(syms, n);
 	lay = ksb_build(&o, syms, n, img, 1U << 20);
 	fl_write(g, FL_TEXT_VA + KSYMS_OFF, img, lay.size);
 	free(img);
@@ -143,6 +193,11 @@ static void put_init_task(struct fake_linux *g)
 
 void fl_init(struct fake_linux *g, bool la57)
 {
+	fl_init_flags(g, la57, 0);
+}
+
+void fl_init_flags(struct fake_linux *g, bool la57, unsigned int btf_flags)
+{
 	const unsigned int levels = la57 ? 5 : 4;
 	static const char banner[] = FL_BANNER "\n";
 	uint64_t root, off;
@@ -153,6 +208,8 @@ void fl_init(struct fake_linux *g, bool la57)
 	g->mem = fake_mem(&g->fm);
 	g->dmap = la57 ? DMAP_5LEVEL : DMAP_4LEVEL;
 	g->next_pa = OBJ_PA;
+	g->next_module = FL_MODULE_AREA_VA + 0x3000;
+	g->btf_flags = btf_flags;
 	root = fake_table(&g->fm, 2);
 	/* The image: text read-only, .rodata read-only and NX, data writable. */
 	fake_map(&g->fm, root, levels, FL_TEXT_VA, TEXT_PA, SZ_2M, 0);
@@ -162,6 +219,7 @@ void fl_init(struct fake_linux *g, bool la57)
 			 PTE_RW | PTE_XD);
 	for (off = 0; off < DMAP_SIZE; off += SZ_2M)
 		fake_map(&g->fm, root, levels, g->dmap + off, off, SZ_2M, PTE_RW | PTE_XD);
+	fake_map(&g->fm, root, levels, FL_MODULE_AREA_VA, MODULE_AREA_PA, SZ_2M, PTE_RW | PTE_XD);
 	g->walk = (struct imee_walk_opts){
 		.sz = sizeof(g->walk),
 		.paging = la57 ? IMEE_PAGING_5LEVEL : IMEE_PAGING_4LEVEL,
@@ -171,12 +229,14 @@ void fl_init(struct fake_linux *g, bool la57)
 		abort();
 
 	fl_write(g, FL_BANNER_VA, banner, sizeof(banner));
-	btf = kbtf_build(&g->btf_len, 0);
+	btf = kbtf_build(&g->btf_len, btf_flags);
 	fl_write(g, FL_BTF_VA, btf, g->btf_len);
 	free(btf);
 	put_kallsyms(g);
+	put_syscall_tables(g);
 	put_init_task(g);
 	fl_build_idr(g, NULL, NULL, 0);
+	fl_link_modules(g, NULL, 0);
 }
 
 void fl_free(struct fake_linux *g)
@@ -315,4 +375,47 @@ void fl_build_idr(struct fake_linux *g, const int32_t *nrs, const uint64_t *pids
 		while ((uint64_t)nrs[k] >= (64ULL << shift))
 			shift += 6;
 	fl_w64(g, FL_INIT_PID_NS_VA + KN_XA_HEAD, build_node(g, shift, 0, 0, 0, nrs, pids, n) + 2);
+}
+
+uint64_t fl_module(struct fake_linux *g, const char *name, uint32_t state, uint64_t base,
+		   uint32_t size, uint32_t init_size, int32_t refcnt)
+{
+	uint64_t m = g->next_module;
+	char n[KM_NAME_LEN] = { 0 };
+
+	g->next_module += KM_SIZE + 0x1000;
+	if (g->next_module > FL_MODULE_AREA_VA + FL_MODULE_AREA_SIZE)
+		abort();
+	strncpy(n, name, sizeof(n) - 1);
+	fl_write(g, m + KM_NAME, n, sizeof(n));
+	fl_w32(g, m + KM_STATE, state);
+	fl_w32(g, m + KM_REFCNT, (uint32_t)refcnt);
+	if (g->btf_flags & KBTF_MODULE_MEM) {
+		fl_w64(g, m + KM_MEM + KMM_TEXT * KMM_STRUCT_SIZE + KMM_BASE, base);
+		fl_w32(g, m + KM_MEM + KMM_TEXT * KMM_STRUCT_SIZE + KMM_SIZE, size);
+		fl_w64(g, m + KM_MEM + 4 * KMM_STRUCT_SIZE + KMM_BASE, base + 0x100000);
+		fl_w32(g, m + KM_MEM + 4 * KMM_STRUCT_SIZE + KMM_SIZE, init_size);
+	} else {
+		fl_w64(g, m + KM_CORE_LAYOUT + KML_BASE, base);
+		fl_w32(g, m + KM_CORE_LAYOUT + KML_SIZE, size);
+		fl_w32(g, m + KM_INIT_LAYOUT + KML_SIZE, init_size);
+	}
+	return m;
+}
+
+void fl_link_modules(struct fake_linux *g, const uint64_t *mods, size_t n)
+{
+	const uint64_t head = FL_MODULES_HEAD_VA;
+	uint64_t prev = head;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t node = mods[i] + KM_LIST;
+
+		fl_w64(g, prev, node);
+		fl_w64(g, node + 8, prev);
+		prev = node;
+	}
+	fl_w64(g, prev, head);
+	fl_w64(g, head + 8, prev);
 }

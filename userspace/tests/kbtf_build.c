@@ -31,8 +31,57 @@ static int ptr_to_next(void)
 	return T(btf__add_ptr(b, (int)btf__type_cnt(b) + 1));
 }
 
-void *kbtf_build(size_t *len_ret, int bad_pid_size)
+/* struct module as 6.1 (core_layout, init_layout) or 6.4+ (mem[]) lays it out. */
+static void add_module(unsigned int flags, int u32, int i32, int chr, int list)
 {
+	int ptr = T(btf__add_ptr(b, 0)), layout, arr, state, atomic, anon, name, files;
+
+	state = T(btf__add_enum(b, "module_state", 4));
+	T(btf__add_enum_value(b, "MODULE_STATE_GOING", KMS_GOING));
+	T(btf__add_enum_value(b, "MODULE_STATE_UNFORMED", KMS_UNFORMED));
+	T(btf__add_enum_value(b, "MODULE_STATE_LIVE", KMS_LIVE));
+	T(btf__add_enum_value(b, "MODULE_STATE_COMING", KMS_COMING));
+	anon = T(btf__add_struct(b, NULL, 4));
+	FIELD("counter", i32, 0);
+	atomic = T(btf__add_typedef(b, "atomic_t", anon));
+	if (flags & KBTF_MODULE_MEM) {
+		T(btf__add_enum(b, "mod_mem_type", 4));
+		T(btf__add_enum_value(b, "MOD_DATA", 0));
+		T(btf__add_enum_value(b, "MOD_TEXT", KMM_TEXT));
+		T(btf__add_enum_value(b, "MOD_MEM_NUM_TYPES", KMM_NR));
+		layout = T(btf__add_struct(b, "module_memory", KMM_STRUCT_SIZE));
+		FIELD("base", ptr, KMM_BASE);
+		FIELD("size", u32, KMM_SIZE);
+		arr = T(btf__add_array(b, u32, layout, KMM_NR));
+	} else {
+		layout = T(btf__add_struct(b, "module_layout", KML_STRUCT_SIZE));
+		FIELD("base", ptr, KML_BASE);
+		FIELD("size", u32, KML_SIZE);
+		FIELD("text_size", u32, KML_SIZE + 4);
+		arr = 0;
+	}
+	/* Fields follow their struct at once: every type they use comes first. */
+	name = T(btf__add_array(b, u32, chr, KM_NAME_LEN));
+	T(btf__add_struct(b, "module", KM_SIZE));
+	FIELD("state", state, KM_STATE);
+	FIELD("name", name, KM_NAME);
+	FIELD("list", list, KM_LIST);
+	FIELD("refcnt", atomic, KM_REFCNT);
+	if (flags & KBTF_MODULE_MEM) {
+		FIELD("mem", arr, KM_MEM);
+	} else {
+		FIELD("core_layout", layout, KM_CORE_LAYOUT);
+		FIELD("init_layout", layout, KM_INIT_LAYOUT);
+	}
+	files = T(btf__add_array(b, u32, ptr, KTA_NR_SYSCALLS));
+	T(btf__add_struct(b, "trace_array", KTA_SIZE));
+	FIELD("ta_pad", u32, 0);
+	FIELD("enter_syscall_files", files, KTA_ENTER_SYSCALL_FILES);
+}
+
+void *kbtf_build(size_t *len_ret, unsigned int flags)
+{
+	const int bad_pid_size = flags & KBTF_BAD_PID_SIZE;
 	int u8, u32, i32, u64, i64, chr, uid_t_id, pid_t_id, list, list_p, hnode, hnode_p, hnode_pp;
 	int hhead, kuid, kgid, cap, cred, cred_p, task_p, sig, sig_p, upid, pidns, pidns_p, xarray;
 	int xarray_p, idr, xa_p, voidp, anon, anon2, arr, comm;
@@ -169,6 +218,9 @@ void *kbtf_build(size_t *len_ret, int bad_pid_size)
 	FIELD("comm", comm, KT_COMM);
 	FIELD("signal", sig_p, KT_SIGNAL);
 	FIELD("thread_node", list, KT_THREAD_NODE);
+
+	if (!(flags & KBTF_BARE))
+		add_module(flags, u32, i32, chr, list);
 
 	raw = btf__raw_data(b, &size);
 	if (!raw)

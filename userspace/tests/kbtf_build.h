@@ -74,10 +74,40 @@
 #define KX_NR_SLOTS 64
 #define KX_SIZE (KX_SLOTS + 8 * KX_NR_SLOTS)
 
-/*
- * The raw BTF, malloc'ed (free it); aborts the test program on failure.
- * With bad_pid_size, task_struct.pid is 8 bytes (a layout the jobs refuse).
- */
-void *kbtf_build(size_t *len_ret, int bad_pid_size);
+/* struct module: Linux 6.1's members (6.4+'s mem[] with KBTF_MODULE_MEM) */
+#define KM_STATE 8 /* enum module_state */
+#define KM_NAME 16 /* char name[56] */
+#define KM_NAME_LEN 56
+#define KM_LIST 80 /* struct list_head */
+#define KM_REFCNT 100 /* atomic_t */
+#define KM_CORE_LAYOUT 128 /* struct module_layout */
+#define KM_INIT_LAYOUT 176
+#define KML_BASE 0 /* void *base */
+#define KML_SIZE 8 /* unsigned int size */
+#define KML_STRUCT_SIZE 48
+#define KM_MEM 128 /* struct module_memory mem[KMM_NR] (KBTF_MODULE_MEM) */
+#define KMM_BASE 0
+#define KMM_SIZE 8
+#define KMM_STRUCT_SIZE 32
+#define KMM_NR 7
+#define KMM_TEXT 1 /* MOD_TEXT: not the kernel's 0, so that it must come from BTF */
+#define KM_SIZE 512
+/* enum module_state, its values permuted from the kernel's for the same reason */
+#define KMS_LIVE 2
+#define KMS_COMING 3
+#define KMS_GOING 0
+#define KMS_UNFORMED 1
+
+/* struct trace_array: enter_syscall_files[KTA_NR_SYSCALLS] gives NR_syscalls */
+#define KTA_ENTER_SYSCALL_FILES 16
+#define KTA_NR_SYSCALLS 6
+#define KTA_SIZE 128
+
+#define KBTF_BAD_PID_SIZE 1U /* task_struct.pid is 8 bytes (a layout the jobs refuse) */
+#define KBTF_MODULE_MEM 2U /* struct module has 6.4+'s mem[] instead of core_layout */
+#define KBTF_BARE 4U /* no struct module, enum module_state nor trace_array */
+
+/* The raw BTF, malloc'ed (free it); aborts the test program on failure. */
+void *kbtf_build(size_t *len_ret, unsigned int flags);
 
 #endif /* IMEE_TESTS_KBTF_BUILD_H */

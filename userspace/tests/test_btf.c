@@ -270,7 +270,7 @@ static void layout_from_btf(void)
 	imee_linux_btf_free(btf);
 
 	/* A pid_t of 8 bytes is not the kernel the jobs know how to read. */
-	bad = kbtf_build(&bad_len, 1);
+	bad = kbtf_build(&bad_len, KBTF_BAD_PID_SIZE);
 	REQUIRE(imee_linux_btf_parse(bad, bad_len, &btf) == 0);
 	EXPECT_INT(linux_layout_from_btf(btf, &l), -EPROTO);
 	EXPECT_HAS(imee_errmsg(), "task_struct.pid");

@@ -243,6 +243,46 @@ static void linux_jobs(void)
 		       "jobs[0].names", "a pslist job has: id, type, engine, threads, max"));
 }
 
+/* syscalldmp and modules: "max" only, syscalldmp's up to the largest table. */
+static void kernel_jobs(void)
+{
+	struct job_error err;
+	struct job_file jf;
+
+	REQUIRE(parse(JOBS("{\"id\": \"s\", \"type\": \"syscalldmp\"}, "
+			   "{\"id\": \"s2\", \"type\": \"syscalldmp\", \"max\": 1024, "
+			   "\"engine\": \"legacy\"}, "
+			   "{\"id\": \"m\", \"type\": \"modules\"}, "
+			   "{\"id\": \"m2\", \"type\": \"modules\", \"max\": 4194304}"),
+		      &jf, &err) == 0);
+	REQUIRE(jf.nr_jobs == 4);
+	EXPECT_INT(jf.jobs[0].type, JOB_SYSCALLDMP);
+	EXPECT_INT(jf.jobs[0].max, 0);
+	EXPECT_INT(jf.jobs[1].max, 1024);
+	EXPECT_INT(jf.jobs[1].engine, IMEE_ENGINE_LEGACY);
+	EXPECT_INT(jf.jobs[2].type, JOB_MODULES);
+	EXPECT_INT(jf.jobs[3].max, 4194304);
+	EXPECT_STR(job_type_name(JOB_SYSCALLDMP), "syscalldmp");
+	EXPECT_STR(job_type_name(JOB_MODULES), "modules");
+	job_file_free(&jf);
+
+	EXPECT(refused(JOBS("{\"id\": \"s\", \"type\": \"syscalldmp\", \"max\": 1025}"),
+		       "jobs[0].max", "1..1024"));
+	EXPECT(refused(JOBS("{\"id\": \"s\", \"type\": \"syscalldmp\", \"max\": 0}"), "jobs[0].max",
+		       "1..1024"));
+	EXPECT(refused(JOBS("{\"id\": \"s\", \"type\": \"syscalldmp\", \"max\": \"10\"}"),
+		       "jobs[0].max", "integer"));
+	EXPECT(refused(JOBS("{\"id\": \"s\", \"type\": \"syscalldmp\", \"threads\": true}"),
+		       "jobs[0].threads", "a syscalldmp job has: id, type, engine, max"));
+	EXPECT(refused(JOBS("{\"id\": \"s\", \"type\": \"syscalldmp\", \"table\": \"x64\"}"),
+		       "jobs[0].table", "a syscalldmp job has: id, type, engine, max"));
+	EXPECT(refused(JOBS("{\"id\": \"m\", \"type\": \"modules\", \"max\": 4194305}"),
+		       "jobs[0].max", "1..4194304"));
+	EXPECT(refused(JOBS("{\"id\": \"m\", \"type\": \"modules\", \"threads\": false}"),
+		       "jobs[0].threads", "a modules job has: id, type, engine, max"));
+	EXPECT(refused(JOBS("{\"type\": \"modules\"}"), "jobs[0].id", "missing"));
+}
+
 static void wrong_types_and_values(void)
 {
 	EXPECT(refused("{\"jobs\": []}", "target", "missing"));
@@ -260,7 +300,7 @@ static void wrong_types_and_values(void)
 	EXPECT(refused(JOBS("{\"id\": \"x\"}"), "jobs[0].type", "missing"));
 	EXPECT(refused(JOBS("{\"id\": \"x\", \"type\": \"dump\"}"), "jobs[0].type",
 		       "\"banner\", \"read\", \"translate\", \"symbols\", \"pslist\", "
-		       "\"pidlist\" or \"credlist\""));
+		       "\"pidlist\", \"credlist\", \"syscalldmp\" or \"modules\""));
 	EXPECT(refused(JOBS("{\"type\": \"banner\"}"), "jobs[0].id", "missing"));
 	EXPECT(refused(JOBS("{\"id\": 7, \"type\": \"banner\"}"), "jobs[0].id", "string"));
 	EXPECT(refused(JOBS("{\"id\": \"\", \"type\": \"banner\"}"), "jobs[0].id", "1..64"));
@@ -501,6 +541,7 @@ int main(int argc, char **argv)
 	tap_run(unknown_fields, "unknown fields are errors, with their path");
 	tap_run(symbols_jobs, "symbols jobs: names parsed, bad names refused, freed");
 	tap_run(linux_jobs, "pslist, pidlist, credlist jobs: threads, max, cache");
+	tap_run(kernel_jobs, "syscalldmp and modules jobs: max, nothing else");
 	tap_run(wrong_types_and_values, "wrong types and values name the field");
 	tap_run(addresses, "addresses: \"0x...\" strings or integers that fit");
 	tap_run(lengths, "lengths are bounded");

@@ -426,6 +426,90 @@ static void symbols(void)
 	EXPECT_HAS(res.err, "--pid");
 }
 
+static void check_sct_entry(json_t *e, unsigned int nr, uint64_t handler, const char *symbol,
+			    const char *reason)
+{
+	char want[24];
+
+	snprintf(want, sizeof(want), "0x%" PRIx64, handler);
+	EXPECT_INT(num(e, "nr"), nr);
+	EXPECT_STR(str(e, "handler"), want);
+	if (symbol) {
+		EXPECT_STR(str(e, "symbol"), symbol);
+		EXPECT_INT(num(e, "offset"), 0);
+	} else {
+		EXPECT(json_is_null(json_object_get(e, "symbol")));
+	}
+	EXPECT(json_is_boolean(json_object_get(e, "flagged")));
+	EXPECT(json_is_true(json_object_get(e, "flagged")) == (reason != NULL));
+	if (reason)
+		EXPECT_STR(str(e, "reason"), reason);
+	else
+		EXPECT(!json_object_get(e, "reason"));
+}
+
+/* syscalldmp from kallsyms alone (this guest has no BTF); modules needs more. */
+static void syscalldmp_and_modules(void)
+{
+	const char *engines[] = { "s", "l" };
+	json_t *r, *v, *t, *entries;
+	unsigned int i;
+
+	REQUIRE(run_jobs("{\"id\": \"s\", \"type\": \"syscalldmp\"},"
+			 "{\"id\": \"l\", \"type\": \"syscalldmp\", \"engine\": \"legacy\"},"
+			 "{\"id\": \"x\", \"type\": \"syscalldmp\", \"max\": 2},"
+			 "{\"id\": \"m\", \"type\": \"modules\"},"
+			 "{\"id\": \"b\", \"type\": \"banner\"}",
+			 NULL));
+	for (i = 0; i < 2; i++) {
+		r = result(engines[i]);
+		REQUIRE(r);
+		EXPECT(ok(r));
+		EXPECT(json_is_true(json_object_get(r, "complete")));
+		EXPECT_INT(num(r, "count"), FG_NR_SYSCALLS);
+		EXPECT_INT(num(r, "flagged"), 2);
+		EXPECT_STR(str(json_object_get(r, "kernel"), "text"), "0xffffffff81000000");
+		v = json_object_get(r, "value");
+		EXPECT(json_is_null(json_object_get(v, "ia32_sys_call_table")));
+		EXPECT(json_object_get(v, "ia32_sys_call_table") != NULL);
+		t = json_object_get(v, "sys_call_table");
+		REQUIRE(json_is_object(t));
+		EXPECT_STR(str(t, "address"), "0xffffffff82000900");
+		EXPECT_INT(num(t, "size"), FG_NR_SYSCALLS);
+		EXPECT_STR(str(t, "size_from"), "kallsyms");
+		EXPECT(json_is_true(json_object_get(t, "used_for_dispatch")));
+		EXPECT_INT(num(t, "flagged"), 2);
+		entries = json_object_get(t, "entries");
+		REQUIRE(json_array_size(entries) == FG_NR_SYSCALLS);
+		check_sct_entry(json_array_get(entries, 0), 0, FG_SYS_READ_VA, "__x64_sys_read",
+				NULL);
+		check_sct_entry(json_array_get(entries, 1), 1, FG_FUNC_VA(3), "func_003",
+				"not-a-handler");
+		check_sct_entry(json_array_get(entries, 2), 2, FG_SCT_HOOK, NULL, "outside-text");
+		check_sct_entry(json_array_get(entries, 3), 3, FG_SYS_NI_VA, "__x64_sys_ni_syscall",
+				NULL);
+	}
+	/* The bound: what was read, and the error. */
+	r = result("x");
+	REQUIRE(r);
+	EXPECT(!ok(r));
+	EXPECT(json_is_false(json_object_get(r, "complete")));
+	EXPECT_STR(str(json_object_get(r, "error"), "code"), "too-many");
+	EXPECT_INT(
+		json_array_size(json_object_get(
+			json_object_get(json_object_get(r, "value"), "sys_call_table"), "entries")),
+		2);
+	/* A kernel too bare for the Linux jobs: modules names what is missing; the others ran. */
+	r = result("m");
+	REQUIRE(r);
+	EXPECT(!ok(r));
+	EXPECT_STR(str(json_object_get(r, "error"), "code"), "not-found");
+	EXPECT_HAS(str(json_object_get(r, "error"), "message"), "init_task");
+	r = result("b");
+	REQUIRE(r);
+	EXPECT(ok(r));
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX];
@@ -443,6 +527,7 @@ int main(int argc, char **argv)
 	tap_run(attach_errors, "run: attach errors exit 1 with a reason");
 	tap_run(info_command, "info: text and JSON");
 	tap_run(symbols, "run: symbols by name and count (both engines); the symbols command");
+	tap_run(syscalldmp_and_modules, "run: syscalldmp (both engines, max); modules without BTF");
 	json_decref(doc);
 	return tap_done();
 }

@@ -891,6 +891,169 @@ int imee_linux_pids(const struct imee_linux *lx, const struct imee_vmem *vmem,
 void imee_linux_pid_list_free(struct imee_linux_pid_list *list);
 
 /* ------------------------------------------------------------------ */
+/* Linux guests: loaded modules                                        */
+/* ------------------------------------------------------------------ */
+
+/* Bytes of a module's name kept (MODULE_NAME_LEN is 56 on 64-bit), with the NUL. */
+#define IMEE_LINUX_MODULE_NAME_MAX 64
+
+enum imee_linux_module_state {
+	IMEE_LINUX_MODULE_LIVE = 0, /* MODULE_STATE_LIVE: /proc/modules' "Live" */
+	IMEE_LINUX_MODULE_COMING, /* being loaded: "Loading" */
+	IMEE_LINUX_MODULE_GOING, /* being unloaded: "Unloading" */
+	IMEE_LINUX_MODULE_UNFORMED, /* still being set up (not in /proc/modules) */
+	IMEE_LINUX_MODULE_UNKNOWN, /* a value none of the kernel's enumerators has */
+};
+
+/* "live", "coming", "going", "unformed", "unknown". */
+const char *imee_linux_module_state_name(enum imee_linux_module_state state);
+
+struct imee_linux_module {
+	uint64_t address; /* the struct module */
+	char name[IMEE_LINUX_MODULE_NAME_MAX];
+	enum imee_linux_module_state state;
+	uint32_t state_raw; /* module.state as read */
+	/* Where its code starts: core_layout.base (6.4+: mem[MOD_TEXT].base). */
+	uint64_t base;
+	/*
+	 * Bytes of all its memory, as /proc/modules shows them: core_layout
+	 * and init_layout sizes (6.4+: every mem[] region's).
+	 */
+	uint64_t size;
+	bool has_refcount; /* CONFIG_MODULE_UNLOAD: refcount is known */
+	int64_t refcount; /* refcnt - MODULE_REF_BASE, as /proc/modules shows it */
+};
+
+struct imee_linux_module_list {
+	struct imee_linux_module *modules; /* in list order: the last loaded first */
+	size_t nr;
+	int err; /* as in struct imee_linux_task_list */
+	struct imee_error error;
+};
+
+struct imee_linux_modules_opts {
+	size_t sz; /* sizeof(struct imee_linux_modules_opts) */
+	size_t max; /* as in struct imee_linux_tasks_opts */
+};
+
+/*
+ * Walk the kernel's list of loaded modules ("modules", along module.list),
+ * bounded and checked as the task list is; every struct module must lie in
+ * the module area (0xffffffffa0000000..0xffffffffff000000). -ENOENT: the
+ * kernel has no modules (no "modules" symbol, or no struct module in its
+ * BTF). As imee_linux_tasks() for the result.
+ */
+int imee_linux_modules(const struct imee_linux *lx, const struct imee_vmem *vmem,
+		       const struct imee_linux_modules_opts *opts,
+		       struct imee_linux_module_list *list_ret);
+
+void imee_linux_module_list_free(struct imee_linux_module_list *list);
+
+/* ------------------------------------------------------------------ */
+/* Linux guests: the system call tables                                */
+/* ------------------------------------------------------------------ */
+
+/* The most entries a table may have (x86-64 Linux 6.x has under 500). */
+#define IMEE_LINUX_SYSCALLS_MAX 1024
+
+enum imee_linux_syscall_abi {
+	IMEE_LINUX_SYSCALLS_X64 = 0, /* sys_call_table */
+	IMEE_LINUX_SYSCALLS_IA32, /* ia32_sys_call_table (32-bit programs) */
+};
+
+/* Why an entry is suspect. */
+enum imee_linux_syscall_flag {
+	IMEE_LINUX_SYSCALL_OK = 0,
+	/* The handler lies outside the kernel's text (_stext.._etext). */
+	IMEE_LINUX_SYSCALL_OUTSIDE_TEXT,
+	/*
+	 * In the text, but not at the start of a symbol named as the kernel
+	 * names this table's handlers (see imee_linux_syscalls()).
+	 */
+	IMEE_LINUX_SYSCALL_NOT_A_HANDLER,
+};
+
+/* "ok", "outside-text", "not-a-handler". */
+const char *imee_linux_syscall_flag_name(enum imee_linux_syscall_flag flag);
+
+struct imee_linux_syscall {
+	uint32_t nr; /* the system call's number: the index in the table */
+	uint64_t handler; /* the entry */
+	/*
+	 * The kernel symbol at or below handler (NULL when handler is not in
+	 * the kernel image, _text.._end): an expected handler's name when one
+	 * starts at handler. Valid until the kallsyms are freed.
+	 */
+	const char *symbol;
+	char type; /* its kallsyms type letter */
+	uint64_t offset; /* handler - the symbol's address */
+	enum imee_linux_syscall_flag flag;
+};
+
+/* How a table's number of entries was learned. */
+enum imee_linux_syscall_count {
+	/* BTF: trace_array.enter_syscall_files has NR_syscalls elements */
+	IMEE_LINUX_SYSCALL_COUNT_BTF = 0,
+	/* kallsyms: up to the next symbol, less trailing alignment padding */
+	IMEE_LINUX_SYSCALL_COUNT_KALLSYMS,
+};
+
+struct imee_linux_syscall_table {
+	enum imee_linux_syscall_abi abi;
+	const char *name; /* "sys_call_table", "ia32_sys_call_table" */
+	uint64_t address;
+	size_t size; /* entries the table has */
+	enum imee_linux_syscall_count count_source;
+	/*
+	 * false when the kernel dispatches system calls with a switch
+	 * (x64_sys_call(), ia32_sys_call(): Linux 6.9, and the 2024 stable
+	 * backports): the table is then kept for tracing only, and a clean
+	 * table says nothing of what the entry code calls.
+	 */
+	bool used_for_dispatch;
+	uint64_t stext, etext; /* the kernel text the handlers must lie in */
+	struct imee_linux_syscall *entries;
+	size_t nr; /* entries read (size, or fewer: see err) */
+	size_t nr_flagged;
+	int err; /* 0, or -E2BIG: more than opts->max entries */
+	struct imee_error error;
+};
+
+struct imee_linux_syscalls_opts {
+	size_t sz; /* sizeof(struct imee_linux_syscalls_opts) */
+	enum imee_linux_syscall_abi abi;
+	/*
+	 * Optional: the same guest opened with imee_linux_open(), whose BTF
+	 * gives NR_syscalls for the x64 table (else it is learned from
+	 * kallsyms alone).
+	 */
+	const struct imee_linux *lx;
+	size_t max; /* most entries reported: 0 every one (at most IMEE_LINUX_SYSCALLS_MAX) */
+};
+
+/*
+ * Read a system call table (its address and the symbols around it from ks,
+ * its entries in one read through vmem) and name each entry's handler.
+ * An entry is flagged when its handler lies outside _stext.._etext, or
+ * does not start a symbol named as Linux (4.17+, with syscall wrappers)
+ * names the handlers it puts in that table: for sys_call_table
+ * "__x64_sys_*", for ia32_sys_call_table "__ia32_sys_*" or
+ * "__ia32_compat_sys_*", and for both "sys_ni_syscall" (aliases at the
+ * same address count). The number of entries is NR_syscalls from BTF
+ * when lx has it and it fits before the next symbol, else the distance to
+ * the next symbol in kallsyms less the zero words of alignment padding at
+ * its end; at most IMEE_LINUX_SYSCALLS_MAX. -ENOENT: the kernel has no
+ * such table (64-bit kernels with the 2024 hardening have no
+ * ia32_sys_call_table), or no _stext/_etext. Free with
+ * imee_linux_syscall_table_free().
+ */
+int imee_linux_syscalls(const struct imee_linux_kallsyms *ks, const struct imee_vmem *vmem,
+			const struct imee_linux_syscalls_opts *opts,
+			struct imee_linux_syscall_table *table_ret);
+
+void imee_linux_syscall_table_free(struct imee_linux_syscall_table *table);
+
+/* ------------------------------------------------------------------ */
 /* KVM VMs on this host                                                */
 /* ------------------------------------------------------------------ */
 
