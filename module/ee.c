@@ -203,6 +203,13 @@ static int ee_target_page(struct imee_ee *ee, u64 gfn, struct page **pagep)
 		return -ENXIO;
 	page = xa_load(&ee->pins, gfn);
 	if (page) {
+		/* pinned: make sure it is mapped too (a failed map may not be) */
+		if (!imee_npt_mapped(&ee->npt, gfn << PAGE_SHIFT)) {
+			ret = imee_npt_map(&ee->npt, gfn << PAGE_SHIFT,
+					   page_to_phys(page), 0);
+			if (ret)
+				return ret;
+		}
 		*pagep = page;
 		return 0;
 	}

@@ -55,8 +55,13 @@ static const char *result_ok_value(json_t *doc, const char *id)
 {
 	json_t *r = lab_result(doc, id);
 
-	if (!r || !json_is_true(json_object_get(r, "ok")))
+	if (!r || !json_is_true(json_object_get(r, "ok"))) {
+		char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
+
+		fprintf(stderr, "# job %s failed: %.400s\n", id, text ? text : "(no result)");
+		free(text);
 		return NULL;
+	}
 	return json_string_value(json_object_get(r, "value"));
 }
 
