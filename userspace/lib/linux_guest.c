@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "linux_guest.h"
@@ -86,4 +87,33 @@ bool linux_cycle_step(struct linux_cycle *c, uint64_t x)
 		c->lam = 0;
 	}
 	return false;
+}
+
+void *linux_list_room(void *items, size_t elem, size_t nr, size_t *cap, size_t max,
+		      const char *what, int *err)
+{
+	size_t ncap;
+	void *p;
+
+	if (nr >= max) {
+		*err = imee_fail(-E2BIG, "more than %zu %s: the walk stopped there", max, what);
+		return NULL;
+	}
+	if (nr < *cap)
+		return items;
+	ncap = *cap ? *cap * 2 : 64;
+	if (ncap > max)
+		ncap = max;
+	p = realloc(items, ncap * elem);
+	if (!p) {
+		*err = imee_fail(-ENOMEM, "out of memory");
+		return NULL;
+	}
+	*cap = ncap;
+	return p;
+}
+
+bool linux_walk_failed(int err, size_t nr)
+{
+	return err == -ENOMEM || err == -ESRCH || err == -ENODEV || (err && !nr);
 }

@@ -45,6 +45,21 @@ int linux_read_u64(const struct imee_vmem *vmem, uint64_t va, uint64_t *val_ret)
 void linux_span(const struct layout_field *const *fs, size_t nr, uint64_t *lo, uint64_t *hi);
 
 /*
+ * Make room for item nr of a list the walks emit: items (elem bytes each,
+ * *cap allocated) grows by doubling, never beyond max. Returns the array,
+ * perhaps moved, or NULL with the error recorded in *err: -E2BIG when nr
+ * reached max (what names the items), -ENOMEM.
+ */
+void *linux_list_room(void *items, size_t elem, size_t nr, size_t *cap, size_t max,
+		      const char *what, int *err);
+
+/*
+ * Is a walk that ended with err after nr items given up, rather than
+ * returned as a partial list with its error?
+ */
+bool linux_walk_failed(int err, size_t nr);
+
+/*
  * Brent's cycle detection over a sequence of addresses: linux_cycle_step()
  * returns true when x was seen before at the remembered point (a cycle).
  */

@@ -157,21 +157,14 @@ static int read_module(struct mod_walker *w, uint64_t node, struct imee_linux_mo
 static int emit(struct mod_walker *w, const struct imee_linux_module *m)
 {
 	struct imee_linux_module_list *out = w->out;
+	void *grown;
+	int err;
 
-	if (out->nr >= w->max)
-		return imee_fail(-E2BIG, "more than %zu modules: the walk stopped there", w->max);
-	if (out->nr == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 64;
-		struct imee_linux_module *p;
-
-		if (ncap > w->max)
-			ncap = w->max;
-		p = realloc(out->modules, ncap * sizeof(*p));
-		if (!p)
-			return imee_fail(-ENOMEM, "out of memory");
-		out->modules = p;
-		w->cap = ncap;
-	}
+	grown = linux_list_room(out->modules, sizeof(*m), out->nr, &w->cap, w->max, "modules",
+				&err);
+	if (!grown)
+		return err;
+	out->modules = grown;
 	out->modules[out->nr++] = *m;
 	return 0;
 }
@@ -292,7 +285,7 @@ int imee_linux_modules(const struct imee_linux *lx, const struct imee_vmem *vmem
 			break;
 	}
 	free(w.buf);
-	if (err == -ENOMEM || err == -ESRCH || err == -ENODEV || (err && !list.nr)) {
+	if (linux_walk_failed(err, list.nr)) {
 		free(list.modules);
 		return err;
 	}

@@ -50,21 +50,13 @@ static bool xa_is_node(uint64_t e)
 static int emit(struct pid_walker *w, const struct imee_linux_pid *p)
 {
 	struct imee_linux_pid_list *out = w->out;
+	void *grown;
+	int err;
 
-	if (out->nr >= w->max)
-		return imee_fail(-E2BIG, "more than %zu pids: the walk stopped there", w->max);
-	if (out->nr == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 256;
-		struct imee_linux_pid *n;
-
-		if (ncap > w->max)
-			ncap = w->max;
-		n = realloc(out->pids, ncap * sizeof(*n));
-		if (!n)
-			return imee_fail(-ENOMEM, "out of memory");
-		out->pids = n;
-		w->cap = ncap;
-	}
+	grown = linux_list_room(out->pids, sizeof(*p), out->nr, &w->cap, w->max, "pids", &err);
+	if (!grown)
+		return err;
+	out->pids = grown;
 	out->pids[out->nr++] = *p;
 	return 0;
 }
@@ -266,7 +258,7 @@ int imee_linux_pids(const struct imee_linux *lx, const struct imee_vmem *vmem,
 		if (!err || !transient(err))
 			break;
 	}
-	if (err == -ENOMEM || err == -ESRCH || err == -ENODEV || (err && !list.nr)) {
+	if (linux_walk_failed(err, list.nr)) {
 		free(list.pids);
 		goto out;
 	}

@@ -158,21 +158,13 @@ static int read_task(struct walker *w, uint64_t addr, struct imee_linux_task *t,
 static int emit(struct walker *w, const struct imee_linux_task *t)
 {
 	struct imee_linux_task_list *out = w->out;
+	void *grown;
+	int err;
 
-	if (out->nr >= w->max)
-		return imee_fail(-E2BIG, "more than %zu tasks: the walk stopped there", w->max);
-	if (out->nr == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 256;
-		struct imee_linux_task *p;
-
-		if (ncap > w->max)
-			ncap = w->max;
-		p = realloc(out->tasks, ncap * sizeof(*p));
-		if (!p)
-			return imee_fail(-ENOMEM, "out of memory");
-		out->tasks = p;
-		w->cap = ncap;
-	}
+	grown = linux_list_room(out->tasks, sizeof(*t), out->nr, &w->cap, w->max, "tasks", &err);
+	if (!grown)
+		return err;
+	out->tasks = grown;
 	out->tasks[out->nr++] = *t;
 	return 0;
 }
@@ -352,7 +344,7 @@ int imee_linux_tasks(const struct imee_linux *lx, const struct imee_vmem *vmem,
 	}
 	free(w.buf);
 	free(w.cbuf);
-	if (err == -ENOMEM || err == -ESRCH || err == -ENODEV || (err && !list.nr)) {
+	if (linux_walk_failed(err, list.nr)) {
 		free(list.tasks);
 		return err;
 	}
