@@ -327,6 +327,98 @@ TEST(imee_engine_agrees)
 	}
 }
 
+/*
+ * walk over init_task's tasks list, emitting pid and comm, is pslist
+ * (without threads) by another road: the same pids with the same comms,
+ * up to the few processes that come and go between the two walks. hidden
+ * on a target nothing has tampered with reports nothing.
+ */
+static void check_walk_and_hidden(struct __test_metadata *_metadata, const char *target,
+				  const char *engine)
+{
+	char *text = NULL;
+	json_t *doc = NULL, *ps, *w, *h, *v;
+	size_t i;
+	int same = 0, differ = 0, only_ps = 0, only_walk = 0;
+
+	ASSERT_LT(0, asprintf(&text,
+			      "{\"target\": {\"pid\": %d}, \"engine\": \"%s\", \"jobs\": ["
+			      "{\"id\": \"ps\", \"type\": \"pslist\"},"
+			      " {\"id\": \"w\", \"type\": \"walk\", \"struct\": \"task_struct\","
+			      " \"list\": \"tasks\", \"head\": \"init_task\", \"head_is\": \"entry\","
+			      " \"fields\": [\"pid\", \"comm\", \"real_cred->uid.val\"]},"
+			      " {\"id\": \"h\", \"type\": \"hidden\"}]}",
+			      lab_vmm_pid(target), engine));
+	ASSERT_EQ(0, lab_imeectl_run(text, &doc));
+	free(text);
+	ps = ok_value(doc, "ps", target);
+	w = ok_value(doc, "w", target);
+	h = ok_value(doc, "h", target);
+	ASSERT_NE(NULL, ps);
+	ASSERT_NE(NULL, w);
+	ASSERT_NE(NULL, h);
+	json_array_foreach(w, i, v) {
+		json_t *f = json_object_get(v, "fields");
+		json_t *p = find_pid(ps, (int)json_integer_value(json_object_get(f, "pid")));
+
+		if (!p) {
+			only_walk++;
+			continue;
+		}
+		if (!strcmp(json_string_value(json_object_get(f, "comm")) ?: "",
+			    json_string_value(json_object_get(p, "comm")) ?: "") &&
+		    json_integer_value(json_object_get(f, "real_cred->uid.val")) ==
+			    json_integer_value(json_object_get(p, "uid")) &&
+		    hex(json_object_get(v, "address")) == hex(json_object_get(p, "address")))
+			same++;
+		else
+			differ++;
+	}
+	json_array_foreach(ps, i, v) {
+		bool found = false;
+		size_t k;
+		json_t *e;
+
+		json_array_foreach(w, k, e)
+			found |= json_integer_value(json_object_get(json_object_get(e, "fields"),
+								    "pid")) ==
+				 json_integer_value(json_object_get(v, "pid"));
+		only_ps += !found;
+	}
+	TH_LOG("%s (%s): pslist %zu, walk %zu: %d the same, %d differ, %d only in pslist,"
+	       " %d only in walk; hidden %zu (views: pslist %lld, pidlist %lld)",
+	       target, engine, json_array_size(ps), json_array_size(w), same, differ, only_ps,
+	       only_walk, json_array_size(h),
+	       json_integer_value(json_object_get(json_object_get(lab_result(doc, "h"), "views"),
+						  "pslist")),
+	       json_integer_value(json_object_get(json_object_get(lab_result(doc, "h"), "views"),
+						  "pidlist")));
+	EXPECT_LE(10, same);
+	/* A task's pid, comm, uid and address do not change under one walk. */
+	EXPECT_EQ(0, differ);
+	/* Churn between the walks: a few processes (imee-lab-exec's, workers). */
+	EXPECT_GE(3, only_ps + only_walk);
+	EXPECT_TRUE(json_is_true(json_object_get(lab_result(doc, "w"), "complete")));
+	/* Nothing hidden: every difference of the views must persist three rounds. */
+	json_array_foreach(h, i, v)
+		TH_LOG("%s: hidden? %s", target, json_dumps(v, JSON_COMPACT));
+	EXPECT_EQ(0, json_array_size(h));
+	json_decref(doc);
+}
+
+TEST(walk_is_pslist_and_nothing_is_hidden)
+{
+	static const char *const engines[] = { "imee", "software" };
+	const char *const *t;
+	size_t e;
+
+	setenv("IMEE_CACHE", "0", 1);
+	for (t = lab_targets(); *t; t++)
+		for (e = 0; e < sizeof(engines) / sizeof(engines[0]); e++)
+			check_walk_and_hidden(_metadata, *t, engines[e]);
+	unsetenv("IMEE_CACHE");
+}
+
 TEST(cache_hit_gives_the_same_layout)
 {
 	const char *const *t;

@@ -32,6 +32,16 @@ struct job_file;
  */
 int cli_run_job_file(struct job_file *jf);
 
+/* imeectl run's options: --repeat (0: once, one indented document), --interval-ms, --changes. */
+struct run_opts {
+	unsigned int repeat;
+	unsigned int interval_ms;
+	bool changes;
+};
+
+/* The same, with them. */
+int cli_run_job_file_opts(struct job_file *jf, const struct run_opts *o);
+
 /* Print "imeectl: " and the message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -14,16 +14,36 @@
 #include <string.h>
 #include <time.h>
 
+#include "changes.h"
 #include "cli.h"
 #include "job.h"
 #include "output.h"
 #include "run_linux.h"
 
 static const char usage[] =
-	"Usage: imeectl run JOB.json | -\n"
+	"Usage: imeectl run [--repeat N [--interval-ms MS] [--changes]] JOB.json | -\n"
 	"\n"
 	"Run the jobs of a JSON job file ('-': read it from stdin) against one KVM\n"
 	"guest and print one JSON document with a result per job on stdout.\n"
+	"\n"
+	"  --repeat N         run the whole job file N times (1..1000000) over one\n"
+	"                     attach (the kernel's symbols and layouts are learned\n"
+	"                     once) and print one document per round, each on one\n"
+	"                     line (JSON Lines) with \"round\": 1..N. Each round reads\n"
+	"                     the guest as it is then: a process that lives between\n"
+	"                     two rounds only is missed; the rounds' time_ns say how\n"
+	"                     fine the sampling was.\n"
+	"  --interval-ms MS   sleep MS milliseconds (0..3600000, default 0) between\n"
+	"                     rounds\n"
+	"  --changes          with --repeat: the first round's document in full, then\n"
+	"                     for each later round in which something changed only\n"
+	"                     {\"round\", \"changes\": [{\"id\", \"type\", \"ok\",\n"
+	"                     \"appeared\": [...], \"disappeared\": [...]}]}: the\n"
+	"                     entries of pslist and pidlist jobs (keyed by pid and\n"
+	"                     address) that came or went since the round before, and\n"
+	"                     jobs that failed (with their error). Other job types are\n"
+	"                     run but not reported after the first round. A last line\n"
+	"                     {\"rounds\": N, \"done\": true} ends the output.\n"
 	"\n"
 	"Job file:\n"
 	"  {\"target\": {\"pid\": 1234},\n"
@@ -83,7 +103,31 @@ static const char usage[] =
 	"                       its code starts), size (all its memory, as\n"
 	"                       /proc/modules), refcount (or null), address (struct\n"
 	"                       module)}.\n"
-	"                     These four take \"max\" (1..4194304, default 65536 entries)\n"
+	"                     \"hidden\": the cross-view check: the pids of the IDR that\n"
+	"                       have a task against the task list with threads. value is\n"
+	"                       [{pid, tgid, comm, task, seen_in: [\"pidlist\"],\n"
+	"                       missing_from: [\"pslist\"]} (or the reverse)]; \"views\"\n"
+	"                       gives both views' sizes. A difference must persist over\n"
+	"                       up to 3 rounds of both walks (\"rounds\") to be reported:\n"
+	"                       the guest runs between the walks. Either view failing\n"
+	"                       or stopping early fails the job with its error.\n"
+	"                     \"walk\": a list of any struct, by names from the BTF:\n"
+	"                       \"struct\" (\"task_struct\"), \"list\" (its struct\n"
+	"                       list_head member linking the entries: \"tasks\",\n"
+	"                       \"se.group_node\"), \"head\" (a symbol or an address),\n"
+	"                       \"head_is\" \"list_head\" (default: head is a struct\n"
+	"                       list_head) or \"entry\" (head is an entry whose list member\n"
+	"                       is the head, like init_task; it is not reported),\n"
+	"                       \"fields\" (1..32 member paths: \"pid\", \"comm\",\n"
+	"                       \"se.load.weight\", \"pid_links[0].next\", and through up\n"
+	"                       to 4 pointers \"real_cred->uid.val\"). value is\n"
+	"                       [{address, fields: {PATH: value}, errors: {PATH: error}\n"
+	"                       (only if any)}]: integers and enums are numbers (an\n"
+	"                       unsigned 64-bit one from 2^63 a \"0x...\" string), pointers\n"
+	"                       \"0x...\", char arrays strings, other arrays arrays; null\n"
+	"                       when a pointer on the way is NULL. An unknown struct or\n"
+	"                       member, or a field that is a struct, fails the job first.\n"
+	"                     These six take \"max\" (1..4194304, default 65536 entries)\n"
 	"                       and add \"count\", \"complete\" and \"kernel\" (_text, the\n"
 	"                       KASLR slide, the .BTF found, and the cache: \"hit\",\n"
 	"                       \"written\", \"unwritable\" or \"off\"). Field offsets come\n"
@@ -402,6 +446,8 @@ static json_t *run_job(const struct runner *r, const struct job *job)
 	case JOB_CREDLIST:
 	case JOB_SYSCALLDMP:
 	case JOB_MODULES:
+	case JOB_HIDDEN:
+	case JOB_WALK:
 		run_linux_job(r->linux_jobs, job, result);
 		break;
 	}
@@ -486,12 +532,101 @@ static void pick_engines(struct imee_session *s, struct job_file *jf)
 			jf->jobs[i].engine = IMEE_ENGINE_SOFTWARE;
 }
 
+/* One round: every job, into a new document (NULL on failure). */
+static json_t *run_round(const struct runner *r, unsigned int round)
+{
+	json_t *doc = out_object(), *results = out_array();
+	size_t i;
+
+	if (round)
+		out_set(doc, "round", json_integer(round));
+	out_set(doc, "target", target_json(r));
+	for (i = 0; i < r->jf->nr_jobs; i++)
+		out_append(results, run_job(r, &r->jf->jobs[i]));
+	out_set(doc, "results", results);
+	return doc;
+}
+
+/* --changes: what changed in the tracked jobs since prev; NULL if nothing did. */
+static json_t *round_changes(json_t *prev, json_t *cur, unsigned int round)
+{
+	json_t *pres = json_object_get(prev, "results"), *cres = json_object_get(cur, "results");
+	json_t *changes = out_array(), *doc, *r;
+	size_t i;
+
+	json_array_foreach(cres, i, r) {
+		json_t *c;
+
+		if (!changes_tracked(r))
+			continue;
+		c = changes_between(json_array_get(pres, i), r);
+		if (c)
+			out_append(changes, c);
+	}
+	if (!json_array_size(changes)) {
+		json_decref(changes);
+		return NULL;
+	}
+	doc = out_object();
+	out_set(doc, "round", json_integer(round));
+	out_set(doc, "changes", changes);
+	return doc;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* --repeat: rounds over one session, one line each (or only changes). */
+static int run_rounds(const struct runner *r, const struct run_opts *o)
+{
+	json_t *prev = NULL, *doc, *last;
+	unsigned int round;
+	int ret = EXIT_OK;
+
+	for (round = 1; round <= o->repeat && ret == EXIT_OK; round++) {
+		if (round > 1 && o->interval_ms)
+			sleep_ms(o->interval_ms);
+		doc = run_round(r, round);
+		if (!o->changes || round == 1) {
+			ret = out_print_line(doc, stdout) ? EXIT_RUNTIME : EXIT_OK;
+		} else {
+			json_t *c = round_changes(prev, doc, round);
+
+			if (c)
+				ret = out_print_line(c, stdout) ? EXIT_RUNTIME : EXIT_OK;
+			json_decref(c);
+		}
+		json_decref(prev);
+		prev = doc;
+	}
+	json_decref(prev);
+	if (ret == EXIT_OK && o->changes) {
+		last = out_object();
+		out_set(last, "rounds", json_integer(o->repeat));
+		out_set(last, "done", json_true());
+		ret = out_print_line(last, stdout) ? EXIT_RUNTIME : EXIT_OK;
+		json_decref(last);
+	}
+	return ret;
+}
+
 int cli_run_job_file(struct job_file *jf)
+{
+	const struct run_opts once = { 0 };
+
+	return cli_run_job_file_opts(jf, &once);
+}
+
+int cli_run_job_file_opts(struct job_file *jf, const struct run_opts *o)
 {
 	struct run_linux linux_jobs = { .no_cache = jf->no_cache };
 	struct runner r = { .jf = jf, .linux_jobs = &linux_jobs };
-	json_t *doc, *results;
-	size_t i;
+	json_t *doc;
 	int ret;
 
 	r.session = cli_attach(jf->target.pid, jf->target.has_vm_fd, jf->target.vm_fd);
@@ -505,14 +640,13 @@ int cli_run_job_file(struct job_file *jf)
 	linux_jobs.session = r.session;
 	linux_jobs.vcpu = r.vcpu;
 	linux_jobs.walk = r.walk;
-	doc = out_object();
-	results = out_array();
-	out_set(doc, "target", target_json(&r));
-	for (i = 0; i < jf->nr_jobs; i++)
-		out_append(results, run_job(&r, &jf->jobs[i]));
-	out_set(doc, "results", results);
-	ret = out_print(doc, stdout) ? EXIT_RUNTIME : EXIT_OK;
-	json_decref(doc);
+	if (o->repeat) {
+		ret = run_rounds(&r, o);
+	} else {
+		doc = run_round(&r, 0);
+		ret = out_print(doc, stdout) ? EXIT_RUNTIME : EXIT_OK;
+		json_decref(doc);
+	}
 	run_linux_done(&linux_jobs);
 	imee_session_detach(r.session);
 	return ret;
@@ -522,13 +656,19 @@ int cmd_run(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "interval-ms", required_argument, NULL, 'i' },
+		{ "changes", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct run_opts o = { 0 };
+	bool has_interval = false;
 	struct job_error err;
 	struct job_file jf;
 	char msg[512], *text;
 	const char *path;
 	size_t len;
+	long v;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -536,6 +676,24 @@ int cmd_run(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
+		case 'r':
+			if (!cli_parse_long(optarg, 1, 1000000, &v)) {
+				cli_error("--repeat must be 1..1000000");
+				return EXIT_USAGE;
+			}
+			o.repeat = (unsigned int)v;
+			break;
+		case 'i':
+			if (!cli_parse_long(optarg, 0, 3600000, &v)) {
+				cli_error("--interval-ms must be 0..3600000");
+				return EXIT_USAGE;
+			}
+			o.interval_ms = (unsigned int)v;
+			has_interval = true;
+			break;
+		case 'c':
+			o.changes = true;
+			break;
 		default:
 			fputs(usage, stderr);
 			return EXIT_USAGE;
@@ -544,6 +702,10 @@ int cmd_run(int argc, char **argv)
 	if (argc - optind != 1) {
 		cli_error("run needs one job file (or '-' for stdin)");
 		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!o.repeat && (has_interval || o.changes)) {
+		cli_error("--interval-ms and --changes go with --repeat");
 		return EXIT_USAGE;
 	}
 	path = argv[optind];
@@ -561,7 +723,7 @@ int cmd_run(int argc, char **argv)
 		cli_error("%s", msg);
 		return ret == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
 	}
-	ret = cli_run_job_file(&jf);
+	ret = cli_run_job_file_opts(&jf, &o);
 	job_file_free(&jf);
 	return ret;
 }

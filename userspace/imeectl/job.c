@@ -31,8 +31,11 @@ static const char *const translate_fields[] = {
 };
 static const char *const symbols_fields[] = { "id", "type", "engine", "names", NULL };
 static const char *const tasks_fields[] = { "id", "type", "engine", "threads", "max", NULL };
-/* pidlist, modules, syscalldmp */
+/* pidlist, modules, syscalldmp, hidden */
 static const char *const max_fields[] = { "id", "type", "engine", "max", NULL };
+static const char *const walk_fields[] = {
+	"id", "type", "engine", "struct", "list", "head", "head_is", "fields", "max", NULL,
+};
 
 const char *job_type_name(enum job_type type)
 {
@@ -55,6 +58,10 @@ const char *job_type_name(enum job_type type)
 		return "syscalldmp";
 	case JOB_MODULES:
 		return "modules";
+	case JOB_HIDDEN:
+		return "hidden";
+	case JOB_WALK:
+		return "walk";
 	}
 	return "unknown";
 }
@@ -338,8 +345,8 @@ static int parse_id(json_t *obj, const char *path, struct job *job, struct job_e
 }
 
 static const char *const type_names[] = {
-	"banner",  "read",     "translate",  "symbols", "pslist",
-	"pidlist", "credlist", "syscalldmp", "modules", NULL,
+	"banner",   "read",	  "translate", "symbols", "pslist", "pidlist",
+	"credlist", "syscalldmp", "modules",   "hidden",  "walk",   NULL,
 };
 static const char *const space_names[] = { "virtual", "physical", NULL };
 static const char *const format_names[] = { "hex", "u64", "string", NULL };
@@ -460,6 +467,103 @@ static int parse_walk(json_t *obj, const char *path, struct job *job, struct job
 	return 0;
 }
 
+/* A name made of printable ASCII without spaces, 1..max bytes: a copy, or NULL. */
+static int get_name(json_t *obj, const char *path, const char *key, size_t max, char **val,
+		    struct job_error *err)
+{
+	char fpath[PATH_MAX_LEN];
+	json_t *v = json_object_get(obj, key);
+	const char *s = json_string_value(v);
+	size_t i, n = s ? json_string_length(v) : 0;
+
+	field_path(fpath, path, key);
+	if (!v)
+		return bad(err, fpath, "missing");
+	if (!s)
+		return bad(err, fpath, "must be a string");
+	if (!n || n > max)
+		return bad(err, fpath, "must be 1..%zu bytes long", max);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return bad(err, fpath, "must be printable ASCII without spaces");
+	*val = strdup(s);
+	return *val ? 0 : -ENOMEM;
+}
+
+static const char *const head_is_names[] = { "list_head", "entry", NULL };
+
+/*
+ * walk: "struct", "list" and "fields" are names for the guest's BTF (checked
+ * there, when the job runs); "head" a symbol or an address; "max".
+ */
+static int parse_list_walk(json_t *obj, const char *path, struct job *job, struct job_error *err)
+{
+	char fpath[PATH_MAX_LEN], epath[PATH_MAX_LEN + 16];
+	json_t *fields, *head, *v;
+	bool present;
+	long long max = 0;
+	size_t i, j;
+	int ret, is = 0;
+
+	ret = get_name(obj, path, "struct", IMEE_LINUX_WALK_PATH_MAX, &job->walk_struct, err);
+	if (!ret)
+		ret = get_name(obj, path, "list", IMEE_LINUX_WALK_PATH_MAX, &job->walk_list, err);
+	if (ret)
+		return ret;
+	head = json_object_get(obj, "head");
+	if (json_is_string(head) && json_string_value(head)[0] != '0') {
+		ret = get_name(obj, path, "head", JOB_SYMBOL_NAME_MAX, &job->head_symbol, err);
+	} else {
+		ret = get_address(obj, path, "head", true, &job->head_address, &present, err);
+		if (ret && head)
+			snprintf(err->message, sizeof(err->message),
+				 "must be a symbol name or an address (\"0x...\")");
+	}
+	if (ret)
+		return ret;
+	ret = get_choice(obj, path, "head_is", false, head_is_names, &is, &present, err);
+	if (ret)
+		return ret;
+	job->head_is_entry = is == 1;
+	ret = get_int(obj, path, "max", false, 1, IMEE_LINUX_WALK_MAX, &max, &present, err);
+	if (ret)
+		return ret;
+	job->max = present ? (uint32_t)max : 0;
+
+	fields = json_object_get(obj, "fields");
+	field_path(fpath, path, "fields");
+	if (!fields)
+		return bad(err, fpath, "missing");
+	if (!json_is_array(fields))
+		return bad(err, fpath, "must be an array of member paths");
+	if (!json_array_size(fields) || json_array_size(fields) > IMEE_LINUX_WALK_FIELDS_MAX)
+		return bad(err, fpath, "must have 1..%d fields", IMEE_LINUX_WALK_FIELDS_MAX);
+	job->fields = calloc(json_array_size(fields), sizeof(*job->fields));
+	if (!job->fields)
+		return -ENOMEM;
+	json_array_foreach(fields, i, v) {
+		json_t *one = json_pack("{sO}", "f", v);
+
+		snprintf(epath, sizeof(epath), "%s[%zu]", fpath, i);
+		if (!one)
+			return -ENOMEM;
+		ret = get_name(one, "", "f", IMEE_LINUX_WALK_PATH_MAX, &job->fields[i], err);
+		json_decref(one);
+		if (ret) {
+			/* The path as bad() would cut it. */
+			memcpy(err->path, epath, sizeof(err->path) - 1);
+			err->path[sizeof(err->path) - 1] = '\0';
+			return ret;
+		}
+		job->nr_fields = i + 1;
+		for (j = 0; j < i; j++)
+			if (!strcmp(job->fields[j], job->fields[i]))
+				return bad(err, epath, "\"%s\" is already fields[%zu]",
+					   job->fields[i], j);
+	}
+	return 0;
+}
+
 /* The fields a job of this type may have. */
 static const char *const *job_fields(enum job_type type)
 {
@@ -478,7 +582,10 @@ static const char *const *job_fields(enum job_type type)
 	case JOB_PIDLIST: /* no "threads": it has every thread's pid */
 	case JOB_SYSCALLDMP:
 	case JOB_MODULES:
+	case JOB_HIDDEN: /* always with threads: pidlist has them */
 		return max_fields;
+	case JOB_WALK:
+		return walk_fields;
 	}
 	return banner_fields;
 }
@@ -523,7 +630,10 @@ static int parse_job(json_t *obj, size_t index, const struct job_file *jf, struc
 	case JOB_CREDLIST:
 	case JOB_SYSCALLDMP:
 	case JOB_MODULES:
+	case JOB_HIDDEN:
 		return parse_walk(obj, path, job, err);
+	case JOB_WALK:
+		return parse_list_walk(obj, path, job, err);
 	}
 	return bad(err, path, "unknown type");
 }
@@ -702,9 +812,17 @@ void job_file_free(struct job_file *jf)
 
 	/* A job that failed to parse may hold names too: jobs[] is calloc'ed. */
 	for (i = 0; jf->jobs && i < jf->nr_alloc; i++) {
-		for (k = 0; k < jf->jobs[i].nr_names; k++)
-			free(jf->jobs[i].names[k]);
-		free(jf->jobs[i].names);
+		struct job *job = &jf->jobs[i];
+
+		for (k = 0; k < job->nr_names; k++)
+			free(job->names[k]);
+		free(job->names);
+		for (k = 0; k < job->nr_fields; k++)
+			free(job->fields[k]);
+		free(job->fields);
+		free(job->walk_struct);
+		free(job->walk_list);
+		free(job->head_symbol);
 	}
 	free(jf->jobs);
 	jf->nr_alloc = 0;

@@ -30,6 +30,8 @@ enum job_type {
 	JOB_CREDLIST,
 	JOB_SYSCALLDMP,
 	JOB_MODULES,
+	JOB_HIDDEN,
+	JOB_WALK,
 };
 enum job_space { SPACE_VIRTUAL, SPACE_PHYSICAL };
 enum job_format { FORMAT_HEX, FORMAT_U64, FORMAT_STRING };
@@ -50,8 +52,15 @@ struct job {
 	char **names; /* symbols: nr_names malloc'ed names, freed by job_file_free() */
 	size_t nr_names;
 	bool threads; /* pslist, credlist: every thread, not only group leaders */
-	uint32_t
-		max; /* pslist, pidlist, credlist, modules, syscalldmp: most entries (0: all/default) */
+	uint32_t max; /* the Linux jobs but symbols: most entries (0: all/default) */
+	/* walk: names resolved through the guest's BTF (malloc'ed, freed by job_file_free()) */
+	char *walk_struct; /* "task_struct" */
+	char *walk_list; /* its list_head member: "tasks" */
+	char *head_symbol; /* the head by symbol, or NULL: head_address */
+	uint64_t head_address;
+	bool head_is_entry; /* "head_is": "entry" (else "list_head") */
+	char **fields; /* nr_fields member paths */
+	size_t nr_fields;
 };
 
 struct job_target {

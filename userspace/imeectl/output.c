@@ -227,15 +227,25 @@ json_t *out_last_error(void)
 	return e;
 }
 
-int out_print(json_t *doc, FILE *f)
+static int print_doc(json_t *doc, FILE *f, size_t flags)
 {
 	if (build_failed || !doc) {
 		fprintf(stderr, "imeectl: out of memory while building the output\n");
 		return -1;
 	}
-	if (json_dumpf(doc, f, JSON_INDENT(2)) || fputc('\n', f) == EOF || fflush(f)) {
+	if (json_dumpf(doc, f, flags) || fputc('\n', f) == EOF || fflush(f)) {
 		fprintf(stderr, "imeectl: cannot write the output: %s\n", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+int out_print(json_t *doc, FILE *f)
+{
+	return print_doc(doc, f, JSON_INDENT(2));
+}
+
+int out_print_line(json_t *doc, FILE *f)
+{
+	return print_doc(doc, f, JSON_COMPACT);
 }

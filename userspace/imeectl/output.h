@@ -66,4 +66,7 @@ bool out_failed(void);
  */
 int out_print(json_t *doc, FILE *f);
 
+/* The same on one line (JSON Lines: imeectl run --repeat). */
+int out_print_line(json_t *doc, FILE *f);
+
 #endif /* IMEECTL_OUTPUT_H */

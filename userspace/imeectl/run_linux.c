@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * imeectl run: pslist, pidlist, credlist, modules and syscalldmp. The
- * walks are libimee's (linux_tasks.c, linux_pids.c, linux_modules.c,
- * linux_syscalls.c): bounded, checked, and reading the guest only through
- * a struct imee_vmem of the job's engine. A walk that stops early gives
+ * imeectl run: pslist, pidlist, credlist, modules, syscalldmp, hidden and
+ * walk. The walks are libimee's (linux_tasks.c, linux_pids.c,
+ * linux_modules.c, linux_syscalls.c, linux_hidden.c, linux_walk.c):
+ * bounded, checked, and reading the guest only through a struct imee_vmem
+ * of the job's engine. A walk that stops early gives
  * "ok": false with its error, and the entries it read before
  * ("complete": false).
  */
 #include "run_linux.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -241,6 +243,179 @@ static void run_pids(struct run_linux *rl, const struct job *job, const struct i
 	imee_linux_pid_list_free(&list);
 }
 
+/* The cross-view check: pids in one of pidlist and pslist (threads) only. */
+static void run_hidden(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem,
+		       json_t *result)
+{
+	IMEE_OPTS(imee_linux_hidden_opts, o, .max = job->max);
+	struct imee_linux_hidden_list list;
+	json_t *value, *views;
+	size_t i;
+
+	if (imee_linux_hidden(rl->lx, vmem, &o, &list)) {
+		out_set(result, "ok", json_false());
+		out_set(result, "error", out_last_error());
+		return;
+	}
+	value = out_array();
+	for (i = 0; i < list.nr; i++) {
+		const struct imee_linux_hidden *h = &list.entries[i];
+		json_t *v = out_object(), *seen = out_array(), *missing = out_array();
+
+		out_set(v, "pid", json_integer(h->pid));
+		out_set(v, "tgid", json_integer(h->tgid));
+		out_set(v, "comm", out_c_string(h->comm, sizeof(h->comm)));
+		out_set(v, "task", out_hex(h->task));
+		out_append(seen,
+			   json_string(h->seen_in & IMEE_LINUX_VIEW_PSLIST ? "pslist" : "pidlist"));
+		out_append(missing,
+			   json_string(h->missing_from & IMEE_LINUX_VIEW_PSLIST ? "pslist"
+										: "pidlist"));
+		out_set(v, "seen_in", seen);
+		out_set(v, "missing_from", missing);
+		out_append(value, v);
+	}
+	views = out_object();
+	out_set(views, "pslist", json_integer((json_int_t)list.nr_tasks));
+	out_set(views, "pidlist", json_integer((json_int_t)list.nr_pids));
+	out_set(result, "ok", json_true());
+	out_set(result, "count", json_integer((json_int_t)list.nr));
+	out_set(result, "complete", json_true());
+	out_set(result, "rounds", json_integer(list.rounds));
+	out_set(result, "views", views);
+	out_set(result, "value", value);
+	imee_linux_hidden_list_free(&list);
+}
+
+/* One integer of a walk's field: a number, or "0x..." past what JSON integers hold. */
+static json_t *walk_int(const struct imee_linux_walk_field *f, const unsigned char *b, size_t j)
+{
+	uint64_t v = imee_linux_walk_int(f, b, j);
+
+	if (f->kind == IMEE_LINUX_WALK_ARRAY && f->elem_ptr)
+		return out_hex(v);
+	if (f->is_signed || v <= (uint64_t)INT64_MAX)
+		return json_integer((json_int_t)v);
+	return out_hex(v);
+}
+
+static json_t *walk_value(const struct imee_linux_walk_field *f, const unsigned char *b)
+{
+	json_t *a;
+	uint32_t j;
+
+	switch (f->kind) {
+	case IMEE_LINUX_WALK_INT:
+		return walk_int(f, b, 0);
+	case IMEE_LINUX_WALK_PTR:
+		return out_hex(imee_linux_walk_int(f, b, 0));
+	case IMEE_LINUX_WALK_STRING:
+		return out_c_string(b, (size_t)f->size);
+	case IMEE_LINUX_WALK_ARRAY:
+		a = out_array();
+		for (j = 0; j < f->nelems; j++)
+			out_append(a, walk_int(f, b, j));
+		return a;
+	}
+	return json_null();
+}
+
+static json_t *walk_entry_json(const struct imee_linux_walk *w, size_t i)
+{
+	const struct imee_linux_walk_field *fs;
+	json_t *v = out_object(), *fields = out_object(), *errors = NULL;
+	size_t k, nr;
+
+	fs = imee_linux_walk_fields(w, &nr);
+	out_set(v, "address", out_hex(imee_linux_walk_address(w, i)));
+	for (k = 0; k < nr; k++) {
+		const unsigned char *b;
+		uint64_t at = 0;
+		int err = imee_linux_walk_value(w, i, k, &b, &at);
+		struct imee_error e = { .err = err };
+		char msg[160];
+
+		if (!err) {
+			out_set(fields, fs[k].path, walk_value(&fs[k], b));
+			continue;
+		}
+		out_set(fields, fs[k].path, json_null());
+		if (err == -ENODATA)
+			continue; /* a NULL pointer on the way: no value, no error */
+		if (!errors)
+			errors = out_object();
+		snprintf(msg, sizeof(msg), "cannot read \"%s\" (at 0x%" PRIx64 ")", fs[k].path, at);
+		out_set(errors, fs[k].path, out_error(out_error_code(&e), msg));
+	}
+	out_set(v, "fields", fields);
+	if (errors)
+		out_set(v, "errors", errors);
+	return v;
+}
+
+/* The head of a walk: an address, or a symbol found in kallsyms (once per run). */
+static int walk_head(struct run_linux *rl, const struct job *job, uint64_t *head, json_t *result)
+{
+	struct imee_linux_ksym sym;
+	size_t matches = 0;
+	char msg[IMEE_ERRMSG_MAX];
+
+	if (!job->head_symbol) {
+		*head = job->head_address;
+		return 0;
+	}
+	if (need_kallsyms(rl, job)) {
+		out_set(result, "error",
+			out_error(out_error_code(&rl->ks_error), rl->ks_error.message));
+		return -1;
+	}
+	if (imee_linux_kallsyms_lookup_name(rl->ks, job->head_symbol, &sym, &matches)) {
+		snprintf(msg, sizeof(msg), "kallsyms: no symbol \"%.200s\"", job->head_symbol);
+		out_set(result, "error", out_error("not-found", msg));
+		return -1;
+	}
+	if (matches > 1) {
+		snprintf(msg, sizeof(msg),
+			 "kallsyms: %zu symbols are named \"%.100s\": give the head's address",
+			 matches, job->head_symbol);
+		out_set(result, "error", out_error("not-found", msg));
+		return -1;
+	}
+	*head = sym.address;
+	return 0;
+}
+
+static void run_walk(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem,
+		     json_t *result)
+{
+	IMEE_OPTS(imee_linux_walk_opts, o, .type = job->walk_struct, .list = job->walk_list,
+		  .head_is_entry = job->head_is_entry, .fields = (const char *const *)job->fields,
+		  .nr_fields = job->nr_fields, .max = job->max);
+	struct imee_linux_walk *w;
+	struct imee_error error;
+	json_t *value;
+	size_t i, nr;
+	int err;
+
+	out_set(result, "struct", json_string(job->walk_struct));
+	out_set(result, "list", json_string(job->walk_list));
+	if (walk_head(rl, job, &o.head, result))
+		return;
+	out_set(result, "head", out_hex(o.head));
+	if (imee_linux_walk(rl->lx, vmem, &o, &w)) {
+		out_set(result, "error", out_last_error());
+		return;
+	}
+	value = out_array();
+	nr = imee_linux_walk_count(w);
+	for (i = 0; i < nr; i++)
+		out_append(value, walk_entry_json(w, i));
+	err = imee_linux_walk_error(w, &error);
+	walk_outcome(result, nr, err, &error);
+	out_set(result, "value", value);
+	imee_linux_walk_free(w);
+}
+
 static json_t *module_json(const struct imee_linux_module *m)
 {
 	json_t *v = out_object();
@@ -414,6 +589,10 @@ void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result)
 			run_pids(rl, job, &vmem, result);
 		else if (job->type == JOB_MODULES)
 			run_modules(rl, job, &vmem, result);
+		else if (job->type == JOB_HIDDEN)
+			run_hidden(rl, job, &vmem, result);
+		else if (job->type == JOB_WALK)
+			run_walk(rl, job, &vmem, result);
 		else
 			run_tasks(rl, job, &vmem, result);
 	}

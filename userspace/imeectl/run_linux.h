@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * imeectl run: the Linux jobs (pslist, pidlist, credlist, modules,
- * syscalldmp). They share one view of the guest kernel (symbols and
+ * syscalldmp, hidden, walk). They share one view of the guest kernel (symbols and
  * layouts, from the cache or from kallsyms and BTF), made when the first
  * of them runs; syscalldmp also needs every symbol (kallsyms, decoded once
  * per run).
@@ -32,7 +32,7 @@ struct run_linux {
 	struct imee_error ks_error;
 };
 
-/* Run a pslist, pidlist, credlist, modules or syscalldmp job into result. */
+/* Run a pslist, pidlist, credlist, modules, syscalldmp, hidden or walk job into result. */
 void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result);
 
 /* Free what the Linux jobs made. */

@@ -633,26 +633,37 @@ static int apply_indices(const struct btf *btf, uint32_t *id, const uint64_t *id
 	return 0;
 }
 
-int imee_linux_btf_member(const struct imee_linux_btf *btf, const char *path,
-			  struct imee_linux_btf_member *member_ret)
+/* What a member's type is, seen through typedefs and qualifiers. */
+static void describe(const struct btf_type *t, enum imee_linux_btf_kind *kind, bool *is_signed)
+{
+	*kind = kind_of(t);
+	*is_signed = false;
+	if (btf_is_int(t))
+		*is_signed = btf_int_encoding(t) & BTF_INT_SIGNED;
+	else if (btf_is_enum(t) || btf_is_enum64(t))
+		*is_signed = btf_kflag(t);
+}
+
+/*
+ * Resolve the members named by comps (a writable copy of "a.b[2].c", or
+ * NULL for none) from the composite id, into *member_ret. path is the
+ * whole path, for messages.
+ */
+static int member_path(const struct btf *btf, uint32_t id, char *comps, const char *path,
+		       struct imee_linux_btf_member *member_ret)
 {
 	struct imee_linux_btf_member m;
-	char buf[PATH_MAX_LEN], *comp, *save, *name;
+	char *comp, *save, *name;
 	const struct btf_type *t;
 	uint64_t bit_off = 0, idx[CHAIN_MAX];
 	unsigned long visits = 0;
 	unsigned int nr_idx, nr_comps = 0;
-	uint32_t id = 0, bit_size = 0;
+	uint32_t bit_size = 0;
 	int64_t size;
 	int err;
 
-	if (!btf || !path || !member_ret)
-		return imee_fail(-EINVAL, "BTF: bad arguments");
-	if (strlen(path) >= sizeof(buf))
-		return imee_fail(-EINVAL, "BTF: path too long");
-	strcpy(buf, path);
 	/* Split at dots by hand: an empty component ("a..b") is an error. */
-	for (comp = buf; comp; comp = save) {
+	for (comp = comps; comp; comp = save) {
 		struct found f;
 
 		save = strchr(comp, '.');
@@ -661,23 +672,16 @@ int imee_linux_btf_member(const struct imee_linux_btf *btf, const char *path,
 		err = parse_component(comp, &name, idx, &nr_idx, path);
 		if (err)
 			return err;
-		if (!nr_comps++) {
-			if (nr_idx)
-				return imee_fail(-EINVAL, "BTF: \"%.64s\" indexes a type", path);
-			err = find_composite(btf->btf, name, &id);
-			if (err)
-				return err;
-			continue;
-		}
+		nr_comps++;
 		if (bit_size)
 			return imee_fail(-EINVAL, "BTF: \"%.64s\" looks inside a bitfield", path);
-		t = resolve(btf->btf, id, &id);
+		t = resolve(btf, id, &id);
 		if (!t || !is_composite(t))
 			return imee_fail(-EINVAL,
 					 "BTF: \"%.64s\": \"%.32s\" is a member of what is not a "
 					 "struct or union",
 					 path, name);
-		err = find_member(btf->btf, id, name, 0, &visits, &f);
+		err = find_member(btf, id, name, 0, &visits, &f);
 		if (err == 1)
 			return imee_fail(-ENOENT, "BTF: no member \"%.32s\" in \"%.64s\"", name,
 					 path);
@@ -688,18 +692,18 @@ int imee_linux_btf_member(const struct imee_linux_btf *btf, const char *path,
 		id = f.type_id;
 		if (nr_idx && bit_size)
 			return imee_fail(-EINVAL, "BTF: \"%.64s\" indexes a bitfield", path);
-		err = apply_indices(btf->btf, &id, idx, nr_idx, &bit_off, path);
+		err = apply_indices(btf, &id, idx, nr_idx, &bit_off, path);
 		if (err)
 			return err;
 	}
-	if (nr_comps < 2)
+	if (!nr_comps)
 		return imee_fail(-EINVAL, "BTF: \"%.64s\" names no member (struct.member)", path);
-	t = resolve(btf->btf, id, &id);
+	t = resolve(btf, id, &id);
 	if (!t)
 		return imee_fail(-EBADMSG, "BTF: \"%.64s\": a type chain too long", path);
 	memset(&m, 0, sizeof(m));
 	m.type_id = id;
-	m.kind = kind_of(t);
+	describe(t, &m.kind, &m.is_signed);
 	if (bit_size) {
 		m.offset = bit_off / 8;
 		m.bit_offset = (uint32_t)(bit_off % 8);
@@ -709,17 +713,94 @@ int imee_linux_btf_member(const struct imee_linux_btf *btf, const char *path,
 			return imee_fail(-EBADMSG, "BTF: \"%.64s\" is not byte-aligned", path);
 		m.offset = bit_off / 8;
 	}
-	size = btf__resolve_size(btf->btf, id);
+	size = btf__resolve_size(btf, id);
 	if (btf_is_array(t)) {
 		m.nelems = btf_array(t)->nelems;
 		size = m.nelems ? size : 0;
-		m.elem_size = (uint64_t)btf__resolve_size(btf->btf, btf_array(t)->type);
+		m.elem_size = (uint64_t)btf__resolve_size(btf, btf_array(t)->type);
+	}
+	if (btf_is_ptr(t) || btf_is_array(t)) {
+		uint32_t tid = btf_is_ptr(t) ? t->type : btf_array(t)->type;
+		const struct btf_type *tt = tid ? resolve(btf, tid, &tid) : NULL;
+
+		/* void *: no target (kind OTHER, id 0). */
+		if (tt) {
+			m.target_id = tid;
+			describe(tt, &m.target_kind, &m.target_signed);
+		}
 	}
 	if (size < 0)
 		return imee_fail(-EBADMSG, "BTF: \"%.64s\" has no size", path);
 	m.size = (uint64_t)size;
 	*member_ret = m;
 	return 0;
+}
+
+int imee_linux_btf_member(const struct imee_linux_btf *btf, const char *path,
+			  struct imee_linux_btf_member *member_ret)
+{
+	char buf[PATH_MAX_LEN], *rest, *name;
+	uint64_t idx[CHAIN_MAX];
+	unsigned int nr_idx;
+	uint32_t id = 0;
+	int err;
+
+	if (!btf || !path || !member_ret)
+		return imee_fail(-EINVAL, "BTF: bad arguments");
+	if (strlen(path) >= sizeof(buf))
+		return imee_fail(-EINVAL, "BTF: path too long");
+	strcpy(buf, path);
+	rest = strchr(buf, '.');
+	if (rest)
+		*rest++ = '\0';
+	err = parse_component(buf, &name, idx, &nr_idx, path);
+	if (err)
+		return err;
+	if (nr_idx)
+		return imee_fail(-EINVAL, "BTF: \"%.64s\" indexes a type", path);
+	err = find_composite(btf->btf, name, &id);
+	if (err)
+		return err;
+	return member_path(btf->btf, id, rest, path, member_ret);
+}
+
+int imee_linux_btf_member_in(const struct imee_linux_btf *btf, uint32_t type_id, const char *path,
+			     struct imee_linux_btf_member *member_ret)
+{
+	char buf[PATH_MAX_LEN];
+
+	if (!btf || !path || !member_ret)
+		return imee_fail(-EINVAL, "BTF: bad arguments");
+	if (strlen(path) >= sizeof(buf))
+		return imee_fail(-EINVAL, "BTF: path too long");
+	if (!btf__type_by_id(btf->btf, type_id))
+		return imee_fail(-EINVAL, "BTF: no type %" PRIu32, type_id);
+	strcpy(buf, path);
+	return member_path(btf->btf, type_id, buf, path, member_ret);
+}
+
+int imee_linux_btf_composite(const struct imee_linux_btf *btf, const char *name,
+			     uint32_t *type_id_ret, uint64_t *size_ret)
+{
+	uint32_t id;
+	int err;
+
+	if (!btf || !name || !type_id_ret || !size_ret)
+		return imee_fail(-EINVAL, "BTF: bad arguments");
+	err = find_composite(btf->btf, name, &id);
+	if (err)
+		return err;
+	*type_id_ret = id;
+	*size_ret = btf__type_by_id(btf->btf, id)->size;
+	return 0;
+}
+
+const char *imee_linux_btf_type_name(const struct imee_linux_btf *btf, uint32_t type_id)
+{
+	const struct btf_type *t = btf ? btf__type_by_id(btf->btf, type_id) : NULL;
+	const char *name = t ? btf__name_by_offset(btf->btf, t->name_off) : NULL;
+
+	return name ? name : "";
 }
 
 int imee_linux_btf_offset(const struct imee_linux_btf *btf, const char *path, uint64_t *offset_ret)

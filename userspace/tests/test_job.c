@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "changes.h"
 #include "job.h"
 #include "output.h"
 #include "subproc.h"
@@ -243,6 +244,121 @@ static void linux_jobs(void)
 		       "jobs[0].names", "a pslist job has: id, type, engine, threads, max"));
 }
 
+/* hidden: "max" only; walk: struct, list, head, head_is, fields, max. */
+static void hidden_and_walk_jobs(void)
+{
+	struct job_error err;
+	struct job_file jf;
+
+	REQUIRE(parse(JOBS("{\"id\": \"h\", \"type\": \"hidden\", \"max\": 100}, "
+			   "{\"id\": \"w\", \"type\": \"walk\", \"struct\": \"task_struct\", "
+			   "\"list\": \"tasks\", \"head\": \"init_task\", \"head_is\": \"entry\", "
+			   "\"fields\": [\"pid\", \"comm\", \"real_cred->uid.val\"], \"max\": 9}, "
+			   "{\"id\": \"m\", \"type\": \"walk\", \"struct\": \"module\", "
+			   "\"list\": \"list\", \"head\": \"0xffffffff82001000\", "
+			   "\"fields\": [\"name\"]}"),
+		      &jf, &err) == 0);
+	REQUIRE(jf.nr_jobs == 3);
+	EXPECT_INT(jf.jobs[0].type, JOB_HIDDEN);
+	EXPECT_INT(jf.jobs[0].max, 100);
+	EXPECT_STR(job_type_name(JOB_HIDDEN), "hidden");
+	EXPECT_STR(job_type_name(JOB_WALK), "walk");
+	EXPECT_INT(jf.jobs[1].type, JOB_WALK);
+	EXPECT_STR(jf.jobs[1].walk_struct, "task_struct");
+	EXPECT_STR(jf.jobs[1].walk_list, "tasks");
+	EXPECT_STR(jf.jobs[1].head_symbol, "init_task");
+	EXPECT(jf.jobs[1].head_is_entry);
+	REQUIRE(jf.jobs[1].nr_fields == 3);
+	EXPECT_STR(jf.jobs[1].fields[2], "real_cred->uid.val");
+	EXPECT_INT(jf.jobs[1].max, 9);
+	EXPECT(!jf.jobs[2].head_symbol);
+	EXPECT_U64(jf.jobs[2].head_address, 0xffffffff82001000ULL);
+	EXPECT(!jf.jobs[2].head_is_entry);
+	job_file_free(&jf);
+
+#define WALK(extra)                                                              \
+	JOBS("{\"id\": \"w\", \"type\": \"walk\", \"struct\": \"task_struct\", " \
+	     "\"list\": \"tasks\", " extra "}")
+	EXPECT(refused(JOBS("{\"id\": \"h\", \"type\": \"hidden\", \"threads\": true}"),
+		       "jobs[0].threads", "a hidden job has: id, type, engine, max"));
+	EXPECT(refused(WALK("\"head\": \"init_task\""), "jobs[0].fields", "missing"));
+	EXPECT(refused(WALK("\"fields\": [\"pid\"]"), "jobs[0].head", "missing"));
+	EXPECT(refused(WALK("\"head\": 12, \"fields\": []"), "jobs[0].fields", "1..32 fields"));
+	EXPECT(refused(WALK("\"head\": \"0xzz\", \"fields\": [\"pid\"]"), "jobs[0].head",
+		       "symbol name or an address"));
+	EXPECT(refused(WALK("\"head\": true, \"fields\": [\"pid\"]"), "jobs[0].head",
+		       "symbol name or an address"));
+	EXPECT(refused(WALK("\"head\": \"init task\", \"fields\": [\"pid\"]"), "jobs[0].head",
+		       "without spaces"));
+	EXPECT(refused(WALK("\"head\": \"x\", \"fields\": [\"pid\", 3]"), "jobs[0].fields[1]",
+		       "must be a string"));
+	EXPECT(refused(WALK("\"head\": \"x\", \"fields\": [\"pid\", \"pid\"]"), "jobs[0].fields[1]",
+		       "already fields[0]"));
+	EXPECT(refused(WALK("\"head\": \"x\", \"head_is\": \"node\", \"fields\": [\"pid\"]"),
+		       "jobs[0].head_is", "\"list_head\" or \"entry\""));
+	EXPECT(refused(WALK("\"head\": \"x\", \"fields\": [\"pid\"], \"threads\": true"),
+		       "jobs[0].threads", "a walk job has: id, type, engine, struct, list"));
+	EXPECT(refused(JOBS("{\"id\": \"w\", \"type\": \"walk\", \"list\": \"tasks\", "
+			    "\"head\": \"x\", \"fields\": [\"pid\"]}"),
+		       "jobs[0].struct", "missing"));
+#undef WALK
+}
+
+/* --changes: pslist entries keyed by pid and address between two rounds. */
+static void round_changes(void)
+{
+	json_t *a = json_loads("{\"id\": \"ps\", \"type\": \"pslist\", \"ok\": true, \"value\": ["
+			       "{\"pid\": 1, \"address\": \"0x10\", \"comm\": \"init\"},"
+			       "{\"pid\": 7, \"address\": \"0x70\", \"comm\": \"old\"},"
+			       "{\"pid\": 8, \"address\": \"0x80\", \"comm\": \"gone\"}]}",
+			       0, NULL);
+	json_t *b = json_loads("{\"id\": \"ps\", \"type\": \"pslist\", \"ok\": true, \"value\": ["
+			       "{\"pid\": 1, \"address\": \"0x10\", \"comm\": \"init\"},"
+			       "{\"pid\": 7, \"address\": \"0x90\", \"comm\": \"new\"},"
+			       "{\"pid\": 9, \"address\": \"0xa0\", \"comm\": \"short\"}]}",
+			       0, NULL);
+	json_t *f = json_loads("{\"id\": \"ps\", \"type\": \"pslist\", \"ok\": false, "
+			       "\"error\": {\"code\": \"cycle\", \"message\": \"m\"}}",
+			       0, NULL);
+	json_t *banner = json_loads("{\"id\": \"b\", \"type\": \"banner\", \"ok\": true}", 0, NULL);
+	json_t *c, *ap, *dis;
+
+	REQUIRE(a && b && f && banner);
+	EXPECT(changes_tracked(a));
+	EXPECT(!changes_tracked(banner));
+	EXPECT(changes_between(a, a) == NULL);
+	c = changes_between(a, b);
+	REQUIRE(c);
+	EXPECT_STR(json_string_value(json_object_get(c, "id")), "ps");
+	ap = json_object_get(c, "appeared");
+	dis = json_object_get(c, "disappeared");
+	/* pid 7 used again by another task: gone and come; 8 gone; 9 came. */
+	REQUIRE(json_array_size(ap) == 2 && json_array_size(dis) == 2);
+	EXPECT_STR(json_string_value(json_object_get(json_array_get(ap, 0), "comm")), "new");
+	EXPECT_STR(json_string_value(json_object_get(json_array_get(ap, 1), "comm")), "short");
+	EXPECT_STR(json_string_value(json_object_get(json_array_get(dis, 0), "comm")), "old");
+	EXPECT_STR(json_string_value(json_object_get(json_array_get(dis, 1), "comm")), "gone");
+	json_decref(c);
+	/* A failure is reported once, then not again while it is the same. */
+	c = changes_between(a, f);
+	REQUIRE(c);
+	EXPECT(json_is_false(json_object_get(c, "ok")));
+	EXPECT_STR(json_string_value(json_object_get(json_object_get(c, "error"), "code")),
+		   "cycle");
+	json_decref(c);
+	EXPECT(changes_between(f, f) == NULL);
+	/* After a failure, every entry is new. */
+	c = changes_between(f, b);
+	REQUIRE(c);
+	EXPECT_INT(json_array_size(json_object_get(c, "appeared")), 3);
+	EXPECT_INT(json_array_size(json_object_get(c, "disappeared")), 0);
+	json_decref(c);
+	json_decref(a);
+	json_decref(b);
+	json_decref(f);
+	json_decref(banner);
+}
+
 /* syscalldmp and modules: "max" only, syscalldmp's up to the largest table. */
 static void kernel_jobs(void)
 {
@@ -300,7 +416,8 @@ static void wrong_types_and_values(void)
 	EXPECT(refused(JOBS("{\"id\": \"x\"}"), "jobs[0].type", "missing"));
 	EXPECT(refused(JOBS("{\"id\": \"x\", \"type\": \"dump\"}"), "jobs[0].type",
 		       "\"banner\", \"read\", \"translate\", \"symbols\", \"pslist\", "
-		       "\"pidlist\", \"credlist\", \"syscalldmp\" or \"modules\""));
+		       "\"pidlist\", \"credlist\", \"syscalldmp\", \"modules\", \"hidden\" or "
+		       "\"walk\""));
 	EXPECT(refused(JOBS("{\"type\": \"banner\"}"), "jobs[0].id", "missing"));
 	EXPECT(refused(JOBS("{\"id\": 7, \"type\": \"banner\"}"), "jobs[0].id", "string"));
 	EXPECT(refused(JOBS("{\"id\": \"\", \"type\": \"banner\"}"), "jobs[0].id", "1..64"));
@@ -509,6 +626,19 @@ static void cli_usage_and_help(void)
 	EXPECT_HAS(res.err, "--pid");
 	EXPECT_INT(run(info_badpid, NULL), 2);
 	EXPECT_INT(run(bad_option, NULL), 2);
+	{
+		const char *zero[] = { "run", "--repeat", "0", "-", NULL };
+		const char *changes[] = { "run", "--changes", "-", NULL };
+
+		EXPECT_INT(run(zero, NULL), 2);
+		EXPECT_HAS(res.err, "--repeat must be 1..1000000");
+		EXPECT_INT(run(changes, NULL), 2);
+		EXPECT_HAS(res.err, "go with --repeat");
+		EXPECT_INT(run(run_help, NULL), 0);
+		EXPECT_HAS(res.out, "--interval-ms");
+		EXPECT_HAS(res.out, "\"walk\"");
+		EXPECT_HAS(res.out, "\"hidden\"");
+	}
 }
 
 static void cli_runtime_failure_exit_1(void)
@@ -542,6 +672,8 @@ int main(int argc, char **argv)
 	tap_run(symbols_jobs, "symbols jobs: names parsed, bad names refused, freed");
 	tap_run(linux_jobs, "pslist, pidlist, credlist jobs: threads, max, cache");
 	tap_run(kernel_jobs, "syscalldmp and modules jobs: max, nothing else");
+	tap_run(hidden_and_walk_jobs, "hidden and walk jobs: fields checked, names kept");
+	tap_run(round_changes, "run --changes: entries that came and went, failures once");
 	tap_run(wrong_types_and_values, "wrong types and values name the field");
 	tap_run(addresses, "addresses: \"0x...\" strings or integers that fit");
 	tap_run(lengths, "lengths are bounded");

@@ -508,6 +508,302 @@ static void pid_idr(void)
 	fl_free(&g);
 }
 
+/* The guest of add_tasks() with every task's pid in the IDR, and a process group's. */
+static void add_pids(struct fake_linux *g, const struct guest_tasks *t, int32_t skip)
+{
+	const uint64_t tasks[7] = {
+		t->init, t->kthreadd, t->alpha, t->beta, t->gamma, t->g1, t->g2
+	};
+	const int32_t all[8] = { 1, 2, 100, 101, 102, 103, 104, 4200 };
+	int32_t nrs[8];
+	uint64_t pids[8];
+	size_t i, n = 0;
+
+	for (i = 0; i < 8; i++) {
+		if (all[i] == skip)
+			continue;
+		nrs[n] = all[i];
+		pids[n++] = fl_pid(g, all[i], i < 7 ? tasks[i] : 0);
+	}
+	fl_build_idr(g, nrs, pids, n);
+}
+
+static void hidden(void)
+{
+	struct fake_linux g;
+	struct guest_tasks t;
+	IMEE_OPTS(imee_linux_hidden_opts, o);
+	struct imee_linux_hidden_list list;
+	struct imee_linux *lx;
+
+	fl_init(&g, false);
+	add_tasks(&g, &t);
+	add_pids(&g, &t, 0);
+	lx = open_guest(&g, false);
+	REQUIRE(lx);
+	/* The views agree (the process group's pid 4200 has no task: no view of one). */
+	REQUIRE(imee_linux_hidden(lx, &g.vmem, &o, &list) == 0);
+	EXPECT_INT(list.nr, 0);
+	EXPECT_INT(list.rounds, 1);
+	EXPECT_INT(list.nr_tasks, 7);
+	EXPECT_INT(list.nr_pids, 8);
+	imee_linux_hidden_list_free(&list);
+
+	/* beta unlinked from the task list, as a rootkit hides a process: in the IDR only. */
+	fl_link_tasks(&g, (uint64_t[]){ t.init, t.kthreadd, t.alpha, t.gamma }, 4);
+	REQUIRE(imee_linux_hidden(lx, &g.vmem, &o, &list) == 0);
+	REQUIRE(list.nr == 1);
+	EXPECT_INT(list.entries[0].pid, 101);
+	EXPECT_INT(list.entries[0].tgid, 101);
+	EXPECT_STR(list.entries[0].comm, "imee-wl-beta");
+	EXPECT_U64(list.entries[0].task, t.beta);
+	EXPECT_INT(list.entries[0].seen_in, IMEE_LINUX_VIEW_PIDLIST);
+	EXPECT_INT(list.entries[0].missing_from, IMEE_LINUX_VIEW_PSLIST);
+	EXPECT_INT(list.rounds, IMEE_LINUX_HIDDEN_ROUNDS);
+	EXPECT_INT(list.nr_tasks, 6);
+	imee_linux_hidden_list_free(&list);
+	fl_link_tasks(&g, (uint64_t[]){ t.init, t.kthreadd, t.alpha, t.beta, t.gamma }, 5);
+
+	/* A thread (gamma-2) whose pid is gone from the IDR: in the task list only. */
+	add_pids(&g, &t, 104);
+	REQUIRE(imee_linux_hidden(lx, &g.vmem, &o, &list) == 0);
+	REQUIRE(list.nr == 1);
+	EXPECT_INT(list.entries[0].pid, 104);
+	EXPECT_INT(list.entries[0].tgid, 102);
+	EXPECT_STR(list.entries[0].comm, "imee-wl-gamma-2");
+	EXPECT_U64(list.entries[0].task, t.g2);
+	EXPECT_INT(list.entries[0].seen_in, IMEE_LINUX_VIEW_PSLIST);
+	EXPECT_INT(list.entries[0].missing_from, IMEE_LINUX_VIEW_PIDLIST);
+	imee_linux_hidden_list_free(&list);
+	add_pids(&g, &t, 0);
+
+	/* A view that cannot be taken whole fails the check with its error. */
+	{
+		uint64_t saved = fl_r64(&g, t.alpha + KT_TASKS);
+
+		fl_w64(&g, t.alpha + KT_TASKS, 0x400000);
+		EXPECT_INT(imee_linux_hidden(lx, &g.vmem, &o, &list), -EBADMSG);
+		EXPECT_HAS(imee_errmsg(), "pslist");
+		EXPECT_HAS(imee_errmsg(), "not a kernel pointer");
+		fl_w64(&g, t.alpha + KT_TASKS, saved);
+	}
+	o.max = 4;
+	EXPECT_INT(imee_linux_hidden(lx, &g.vmem, &o, &list), -E2BIG);
+	EXPECT_HAS(imee_errmsg(), "pidlist");
+	o.max = 0;
+	fl_w64(&g, FL_INIT_PID_NS_VA + KN_XA_HEAD, 0x1002);
+	EXPECT_INT(imee_linux_hidden(lx, &g.vmem, &o, &list), -EBADMSG);
+	EXPECT_HAS(imee_errmsg(), "pidlist");
+	imee_linux_close(lx);
+	fl_free(&g);
+}
+
+static int walk_list(struct fake_linux *g, struct imee_linux *lx, const char *type,
+		     const char *list_member, uint64_t head, bool is_entry,
+		     const char *const *fields, size_t nr, size_t max, struct imee_linux_walk **w)
+{
+	IMEE_OPTS(imee_linux_walk_opts, o, .type = type, .list = list_member, .head = head,
+		  .head_is_entry = is_entry, .fields = fields, .nr_fields = nr, .max = max);
+
+	*w = NULL;
+	return imee_linux_walk(lx, &g->vmem, &o, w);
+}
+
+/* Field k of entry i as an integer, or ~0 when it has no value. */
+static uint64_t wint(struct imee_linux_walk *w, size_t i, size_t k)
+{
+	const struct imee_linux_walk_field *fs;
+	const unsigned char *b;
+	size_t nr;
+
+	fs = imee_linux_walk_fields(w, &nr);
+	if (imee_linux_walk_value(w, i, k, &b, NULL))
+		return ~0ULL;
+	return imee_linux_walk_int(&fs[k], b, 0);
+}
+
+static void generic_walk(void)
+{
+	static const char *const fields[] = {
+		"pid",
+		"comm",
+		"real_cred->uid.val",
+		"real_parent->pid",
+		"exit_state",
+		"signal",
+		"real_cred->cap_effective.cap",
+		"in_iowait",
+		"pid_links[1].next",
+	};
+	struct imee_linux_task_list ps;
+	const struct imee_linux_walk_field *fs;
+	const unsigned char *b;
+	struct imee_linux_walk *w;
+	struct fake_linux g;
+	struct guest_tasks t;
+	struct imee_linux *lx;
+	uint64_t at;
+	size_t i, nr;
+
+	fl_init(&g, true);
+	add_tasks(&g, &t);
+	fl_w32(&g, t.alpha + KT_EXIT_STATE, (uint32_t)-5);
+	fl_w32(&g, t.beta + KT_BITFIELD, 2); /* in_iowait */
+	lx = open_guest(&g, false);
+	REQUIRE(lx);
+	/* The task list from init_task: what pslist gives. */
+	REQUIRE(walk_list(&g, lx, "task_struct", "tasks", FL_INIT_TASK_VA, true, fields, 9, 0,
+			  &w) == 0);
+	REQUIRE(walk(&g, lx, false, 0, &ps) == 0);
+	EXPECT_INT(imee_linux_walk_error(w, NULL), 0);
+	REQUIRE(imee_linux_walk_count(w) == ps.nr);
+	fs = imee_linux_walk_fields(w, &nr);
+	REQUIRE(nr == 9);
+	EXPECT_INT(fs[0].kind, IMEE_LINUX_WALK_INT);
+	EXPECT(fs[0].is_signed);
+	EXPECT_INT(fs[1].kind, IMEE_LINUX_WALK_STRING);
+	EXPECT_INT(fs[2].derefs, 1);
+	EXPECT_INT(fs[5].kind, IMEE_LINUX_WALK_PTR);
+	EXPECT_INT(fs[6].kind, IMEE_LINUX_WALK_ARRAY);
+	EXPECT_INT(fs[6].nelems, 2);
+	EXPECT_INT(fs[7].bit_size, 1);
+	EXPECT_STR(fs[2].path, "real_cred->uid.val");
+	for (i = 0; i < ps.nr; i++) {
+		EXPECT_U64(imee_linux_walk_address(w, i), ps.tasks[i].address);
+		EXPECT_U64(wint(w, i, 0), (uint64_t)ps.tasks[i].pid);
+		REQUIRE(imee_linux_walk_value(w, i, 1, &b, NULL) == 0);
+		EXPECT(!memcmp(b, ps.tasks[i].comm, strlen(ps.tasks[i].comm) + 1));
+		EXPECT_U64(wint(w, i, 2), ps.tasks[i].cred.uid);
+		EXPECT_U64(wint(w, i, 3), i < 2 ? 0 : 1);
+	}
+	EXPECT_U64(wint(w, 2, 4), (uint64_t)-5); /* signed: sign-extended */
+	EXPECT_U64(wint(w, 3, 4), 0);
+	EXPECT_U64(wint(w, 4, 5), fl_r64(&g, t.gamma + KT_SIGNAL));
+	REQUIRE(imee_linux_walk_value(w, 2, 6, &b, NULL) == 0);
+	EXPECT_U64(imee_linux_walk_int(&fs[6], b, 0), 0xffffffffULL);
+	EXPECT_U64(imee_linux_walk_int(&fs[6], b, 1), 0x1ff);
+	EXPECT_U64(wint(w, 3, 7), 1);
+	EXPECT_U64(wint(w, 2, 7), 0);
+	imee_linux_walk_free(w);
+
+	/* A bare list_head as the head: gamma's threads, along thread_node. */
+	REQUIRE(walk_list(&g, lx, "task_struct", "thread_node",
+			  fl_r64(&g, t.gamma + KT_SIGNAL) + KS_THREAD_HEAD, false, fields, 2, 0,
+			  &w) == 0);
+	REQUIRE(imee_linux_walk_count(w) == 3);
+	EXPECT_U64(wint(w, 0, 0), 102);
+	EXPECT_U64(wint(w, 1, 0), 103);
+	EXPECT_U64(wint(w, 2, 0), 104);
+	imee_linux_walk_free(w);
+
+	/* A NULL on the way is no value; a bad pointer is that field's error; the walk goes on. */
+	fl_w64(&g, t.alpha + KT_REAL_CRED, 0);
+	fl_w64(&g, t.beta + KT_REAL_CRED, 0xdead0);
+	REQUIRE(walk_list(&g, lx, "task_struct", "tasks", FL_INIT_TASK_VA, true, fields, 3, 0,
+			  &w) == 0);
+	EXPECT_INT(imee_linux_walk_error(w, NULL), 0);
+	REQUIRE(imee_linux_walk_count(w) == 5);
+	EXPECT_INT(imee_linux_walk_value(w, 2, 2, &b, &at), -ENODATA);
+	EXPECT_U64(at, t.alpha + KT_REAL_CRED);
+	EXPECT_INT(imee_linux_walk_value(w, 3, 2, &b, &at), -EBADMSG);
+	EXPECT_U64(wint(w, 3, 0), 101);
+	EXPECT_U64(wint(w, 4, 2), 0);
+	imee_linux_walk_free(w);
+	fl_w64(&g, t.alpha + KT_REAL_CRED, ps.tasks[2].cred.address);
+	fl_w64(&g, t.beta + KT_REAL_CRED, ps.tasks[3].cred.address);
+	imee_linux_task_list_free(&ps);
+
+	/* The bound, and a corrupt list: what was read, and the error. */
+	REQUIRE(walk_list(&g, lx, "task_struct", "tasks", FL_INIT_TASK_VA, true, fields, 1, 2,
+			  &w) == 0);
+	EXPECT_INT(imee_linux_walk_error(w, NULL), -E2BIG);
+	EXPECT_INT(imee_linux_walk_count(w), 2);
+	imee_linux_walk_free(w);
+	{
+		uint64_t saved = fl_r64(&g, t.beta + KT_TASKS);
+		struct imee_error e;
+
+		fl_w64(&g, t.beta + KT_TASKS, t.kthreadd + KT_TASKS);
+		REQUIRE(walk_list(&g, lx, "task_struct", "tasks", FL_INIT_TASK_VA, true, fields, 1,
+				  0, &w) == 0);
+		EXPECT_INT(imee_linux_walk_error(w, &e), -EBADMSG);
+		EXPECT_HAS(e.message, "->prev");
+		EXPECT_INT(imee_linux_walk_count(w), 4);
+		imee_linux_walk_free(w);
+		fl_w64(&g, t.beta + KT_TASKS, 0x8000000000001000ULL);
+		REQUIRE(walk_list(&g, lx, "task_struct", "tasks", FL_INIT_TASK_VA, true, fields, 1,
+				  0, &w) == 0);
+		EXPECT_INT(imee_linux_walk_error(w, &e), -EBADMSG);
+		EXPECT_HAS(e.message, "not a kernel pointer");
+		imee_linux_walk_free(w);
+		fl_w64(&g, t.beta + KT_TASKS, saved);
+	}
+	imee_linux_close(lx);
+	fl_free(&g);
+}
+
+/* Names the kernel does not have, and fields that are no values, are refused before walking. */
+static void generic_walk_refused(void)
+{
+	struct fake_linux g;
+	struct imee_linux *lx;
+	struct imee_linux_walk *w;
+	const char *f[2] = { "pid", NULL };
+	static const struct {
+		const char *type, *list, *field;
+		int err;
+		const char *msg;
+	} bad[] = {
+		{ "no_such_struct", "tasks", "pid", -ENOENT, "no_such_struct" },
+		{ "task_struct", "no_such_list", "pid", -ENOENT, "no_such_list" },
+		{ "task_struct", "pid", "pid", -EINVAL, "not a struct list_head" },
+		{ "task_struct", "real_parent", "pid", -EINVAL, "not a struct list_head" },
+		{ "task_struct", "tasks", "no_such_field", -ENOENT, "no_such_field" },
+		{ "task_struct", "tasks", "real_cred->nope", -ENOENT, "nope" },
+		{ "task_struct", "tasks", "real_cred->uid", -EINVAL, "name one of its members" },
+		{ "task_struct", "tasks", "pid->x", -EINVAL, "not a pointer to a struct" },
+		{ "task_struct", "tasks", "pid_links", -EINVAL, "array of structs" },
+		{ "task_struct", "tasks", "comm[16]", -EINVAL, "index" },
+		{ "task_struct", "tasks", "real_cred->", -EINVAL, "empty" },
+		{ "task_struct", "tasks", "a->b->c->d->e->f", -ENOENT, "\"a\"" },
+		{ "task_struct", "tasks",
+		  "real_parent->real_parent->real_parent->real_parent->"
+		  "real_parent->pid",
+		  -EINVAL, "more than 4 pointers" },
+	};
+	size_t i;
+
+	fl_init(&g, false);
+	lx = open_guest(&g, false);
+	REQUIRE(lx);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f[0] = bad[i].field;
+		if (!EXPECT_INT(walk_list(&g, lx, bad[i].type, bad[i].list, FL_INIT_TASK_VA, true,
+					  f, 1, 0, &w),
+				bad[i].err) ||
+		    !EXPECT_HAS(imee_errmsg(), bad[i].msg))
+			printf("# %s %s %s: %s\n", bad[i].type, bad[i].list, bad[i].field,
+			       imee_errmsg());
+		imee_linux_walk_free(w);
+	}
+	/* No fields, too many, a user-space head. */
+	f[0] = "pid";
+	EXPECT_INT(walk_list(&g, lx, "task_struct", "tasks", FL_INIT_TASK_VA, true, f, 0, 0, &w),
+		   -EINVAL);
+	EXPECT_INT(walk_list(&g, lx, "task_struct", "tasks", FL_INIT_TASK_VA, true, f,
+			     IMEE_LINUX_WALK_FIELDS_MAX + 1, 0, &w),
+		   -EINVAL);
+	EXPECT_INT(walk_list(&g, lx, "task_struct", "tasks", 0x400000, false, f, 1, 0, &w),
+		   -EINVAL);
+	/* An empty list (init_task alone): no entries, complete. */
+	REQUIRE(walk_list(&g, lx, "task_struct", "tasks", FL_INIT_TASK_VA, true, f, 1, 0, &w) == 0);
+	EXPECT_INT(imee_linux_walk_count(w), 0);
+	EXPECT_INT(imee_linux_walk_error(w, NULL), 0);
+	imee_linux_walk_free(w);
+	imee_linux_close(lx);
+	fl_free(&g);
+}
+
 /* Kernel memory reads right through a user CR3 of a PTI pair. */
 static void vmem_uses_the_kernel_half(void)
 {
@@ -544,6 +840,9 @@ int main(void)
 	tap_run(cycle_detection, "cycle detection is bounded");
 	tap_run(pid_idr, "pidlist: the IDR's xarray, bounded, corrupt nodes refused");
 	tap_run(vmem_uses_the_kernel_half, "vmem: kernel addresses through a user CR3");
+	tap_run(hidden, "hidden: pidlist against pslist, both ways; a failed view fails it");
+	tap_run(generic_walk, "walk: init_task's tasks as pslist, threads, pointers, bitfields");
+	tap_run(generic_walk_refused, "walk: unknown names and non-values refused, named");
 	ret = tap_done();
 	{
 		char cmd[128];

@@ -510,6 +510,73 @@ static void syscalldmp_and_modules(void)
 	EXPECT(ok(r));
 }
 
+/* --repeat: one line per round over one attach; --changes: the first in full, then changes. */
+static void repeat_rounds(void)
+{
+	static const char text[] = "{\"target\": {\"pid\": 4242}, \"jobs\": ["
+				   "{\"id\": \"b\", \"type\": \"banner\"},"
+				   "{\"id\": \"p\", \"type\": \"pslist\"}]}";
+	static const char *const args[] = {
+		"run", "--repeat", "3", "--interval-ms", "1", "-", NULL
+	};
+	static const char *const changes[] = { "run", "--repeat", "4", "--changes", "-", NULL };
+	char *line, *save = NULL;
+	unsigned int n = 0;
+
+	subproc_run(fake, args, NULL, text, &res);
+	REQUIRE(res.status == 0);
+	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *d = json_loads(line, 0, NULL), *b;
+
+		REQUIRE(d);
+		n++;
+		EXPECT_INT(num(d, "round"), n);
+		b = json_array_get(json_object_get(d, "results"), 0);
+		EXPECT_STR(str(b, "value"), FG_BANNER);
+		json_decref(d);
+	}
+	EXPECT_INT(n, 3);
+	/*
+	 * This guest has no task list: pslist fails alike every round, so only
+	 * the first round and the end are printed.
+	 */
+	subproc_run(fake, changes, NULL, text, &res);
+	REQUIRE(res.status == 0);
+	save = NULL;
+	n = 0;
+	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *d = json_loads(line, 0, NULL);
+
+		REQUIRE(d);
+		if (!n++)
+			EXPECT_INT(num(d, "round"), 1);
+		else
+			EXPECT(json_is_true(json_object_get(d, "done")) && num(d, "rounds") == 4);
+		json_decref(d);
+	}
+	EXPECT_INT(n, 2);
+}
+
+/* walk and hidden need the kernel's symbols and BTF: this guest has neither. */
+static void walk_and_hidden_name_what_is_missing(void)
+{
+	json_t *r;
+
+	REQUIRE(run_jobs("{\"id\": \"h\", \"type\": \"hidden\"},"
+			 "{\"id\": \"w\", \"type\": \"walk\", \"struct\": \"task_struct\","
+			 " \"list\": \"tasks\", \"head\": \"init_task\", \"head_is\": \"entry\","
+			 " \"fields\": [\"pid\"]}",
+			 NULL));
+	r = result("h");
+	REQUIRE(r);
+	EXPECT(!json_is_true(json_object_get(r, "ok")));
+	EXPECT_STR(code(r), "not-found");
+	r = result("w");
+	REQUIRE(r);
+	EXPECT(!json_is_true(json_object_get(r, "ok")));
+	EXPECT_STR(code(r), "not-found");
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX];
@@ -528,6 +595,9 @@ int main(int argc, char **argv)
 	tap_run(info_command, "info: text and JSON");
 	tap_run(symbols, "run: symbols by name and count (both engines); the symbols command");
 	tap_run(syscalldmp_and_modules, "run: syscalldmp (both engines, max); modules without BTF");
+	tap_run(repeat_rounds, "run --repeat: a line per round; --changes: only changes");
+	tap_run(walk_and_hidden_name_what_is_missing,
+		"run: walk and hidden without BTF: not-found");
 	json_decref(doc);
 	return tap_done();
 }

@@ -681,6 +681,14 @@ struct imee_linux_btf_member {
 	uint64_t elem_size; /* arrays: bytes of one element, else 0 */
 	uint32_t type_id; /* the member's type, typedefs and qualifiers resolved */
 	enum imee_linux_btf_kind kind;
+	bool is_signed; /* a signed integer or enum */
+	/*
+	 * Pointers: the type pointed to; arrays: the element's type (resolved,
+	 * as type_id). 0 and IMEE_LINUX_BTF_OTHER for void * and for others.
+	 */
+	uint32_t target_id;
+	enum imee_linux_btf_kind target_kind;
+	bool target_signed;
 };
 
 /*
@@ -700,6 +708,20 @@ int imee_linux_btf_type_size(const struct imee_linux_btf *btf, const char *name,
  */
 int imee_linux_btf_member(const struct imee_linux_btf *btf, const char *path,
 			  struct imee_linux_btf_member *member_ret);
+
+/*
+ * The same from a struct or union given by type id (a member's type_id or
+ * target_id), with a path of members only: "uid.val", "numbers[0].nr".
+ */
+int imee_linux_btf_member_in(const struct imee_linux_btf *btf, uint32_t type_id, const char *path,
+			     struct imee_linux_btf_member *member_ret);
+
+/* A struct or union (or a typedef of one) by name: its type id and size. -ENOENT: none. */
+int imee_linux_btf_composite(const struct imee_linux_btf *btf, const char *name,
+			     uint32_t *type_id_ret, uint64_t *size_ret);
+
+/* The name of a type ("" when it has none, or there is no such type). */
+const char *imee_linux_btf_type_name(const struct imee_linux_btf *btf, uint32_t type_id);
 
 /*
  * The byte offset of a member by path, as imee_linux_btf_member(); a
@@ -889,6 +911,151 @@ int imee_linux_pids(const struct imee_linux *lx, const struct imee_vmem *vmem,
 		    const struct imee_linux_pids_opts *opts, struct imee_linux_pid_list *list_ret);
 
 void imee_linux_pid_list_free(struct imee_linux_pid_list *list);
+
+/* The two views of the processes that imee_linux_hidden() compares. */
+#define IMEE_LINUX_VIEW_PSLIST 1U /* the task list, threads included */
+#define IMEE_LINUX_VIEW_PIDLIST 2U /* the pid IDR (pids that have a task) */
+/* Rounds (both views each) a difference must persist through to be reported. */
+#define IMEE_LINUX_HIDDEN_ROUNDS 3
+
+/* A pid that one view has and the other has not. */
+struct imee_linux_hidden {
+	int32_t pid;
+	int32_t tgid;
+	char comm[IMEE_LINUX_COMM_LEN + 1];
+	uint64_t task; /* the task_struct, as the view that has it gives it */
+	unsigned int seen_in; /* IMEE_LINUX_VIEW_* */
+	unsigned int missing_from;
+};
+
+struct imee_linux_hidden_list {
+	struct imee_linux_hidden *entries; /* in increasing order of pid */
+	size_t nr;
+	size_t nr_tasks, nr_pids; /* the sizes of the views of the last round */
+	unsigned int rounds; /* rounds taken (1 when the views agreed at once) */
+};
+
+struct imee_linux_hidden_opts {
+	size_t sz; /* sizeof(struct imee_linux_hidden_opts) */
+	size_t max; /* bound of each view's walk, as in struct imee_linux_tasks_opts */
+};
+
+/*
+ * The cross-view check: the pids of the pid IDR that have a task
+ * (imee_linux_pids()) against the tasks of the task list, threads included
+ * (imee_linux_tasks()). A pid in one and not in the other is a candidate;
+ * the guest runs while the views are taken, so both are taken again (up to
+ * IMEE_LINUX_HIDDEN_ROUNDS rounds in all) and only a candidate that every
+ * round finds, the same way round and with the same task, is reported.
+ * A view that cannot be taken whole (any error, the bound included) fails
+ * the check with that error: half a view would report the other half as
+ * hidden. Free with imee_linux_hidden_list_free().
+ */
+int imee_linux_hidden(const struct imee_linux *lx, const struct imee_vmem *vmem,
+		      const struct imee_linux_hidden_opts *opts,
+		      struct imee_linux_hidden_list *list_ret);
+
+void imee_linux_hidden_list_free(struct imee_linux_hidden_list *list);
+
+/* ------------------------------------------------------------------ */
+/* Linux guests: a generic list walk, by names from BTF                */
+/* ------------------------------------------------------------------ */
+
+#define IMEE_LINUX_WALK_FIELDS_MAX 32 /* fields one walk emits */
+#define IMEE_LINUX_WALK_DEREFS_MAX 4 /* pointers one field follows ("->") */
+#define IMEE_LINUX_WALK_VALUE_MAX 4096 /* bytes of one field's value */
+#define IMEE_LINUX_WALK_PATH_MAX 255 /* bytes of a field's or the list's path */
+#define IMEE_LINUX_WALK_ENTRY_MAX (1U << 20) /* bytes of the entries' struct */
+
+/* What a field's value is. */
+enum imee_linux_walk_kind {
+	IMEE_LINUX_WALK_INT, /* an integer or an enum, perhaps a bitfield */
+	IMEE_LINUX_WALK_PTR, /* a pointer: its value */
+	IMEE_LINUX_WALK_STRING, /* an array of 1-byte integers (char comm[16]) */
+	IMEE_LINUX_WALK_ARRAY, /* an array of integers or of pointers */
+};
+
+struct imee_linux_walk_field {
+	const char *path; /* as given (owned by the walk) */
+	enum imee_linux_walk_kind kind;
+	uint64_t size; /* bytes of the value read (a bitfield: the bytes that hold it) */
+	bool is_signed; /* INT, and ARRAY's elements */
+	uint32_t bit_offset, bit_size; /* INT bitfields (bit_size 0: a whole integer) */
+	uint32_t nelems; /* ARRAY: elements; STRING: bytes */
+	uint64_t elem_size; /* ARRAY: bytes of one element */
+	bool elem_ptr; /* ARRAY: the elements are pointers */
+	unsigned int derefs; /* pointers followed on the way ("->") */
+};
+
+struct imee_linux_walk_opts {
+	size_t sz; /* sizeof(struct imee_linux_walk_opts) */
+	const char *type; /* the struct of the entries: "task_struct" */
+	/* its struct list_head member that links them: "tasks", "se.group_node" */
+	const char *list;
+	/*
+	 * The list's head: a struct list_head (LIST_HEAD(modules)), or with
+	 * head_is_entry an entry whose list member is the head (init_task):
+	 * the head is not an entry of the list, as for_each_process() skips
+	 * init_task.
+	 */
+	uint64_t head;
+	bool head_is_entry;
+	/*
+	 * Members of each entry to read: "pid", "comm", "se.load.weight",
+	 * "pid_links[0].next", and through pointers "real_cred->uid.val"
+	 * (up to IMEE_LINUX_WALK_DEREFS_MAX). Each must end at an integer, an
+	 * enum, a pointer, or an array of those (char arrays are strings).
+	 */
+	const char *const *fields;
+	size_t nr_fields; /* 1..IMEE_LINUX_WALK_FIELDS_MAX */
+	size_t max; /* as in struct imee_linux_tasks_opts */
+};
+
+/* The result of a walk: the entries read, each field's value. */
+struct imee_linux_walk;
+
+/*
+ * Walk a list by names resolved through the guest kernel's BTF (parsed
+ * on first use: see imee_linux_btf()), bounded and checked as the task
+ * walk is (max, cycles, canonical pointers, each node's prev). Each entry
+ * is read once, in one read covering its fields; a field through a
+ * pointer reads from there on. Returns -ENOENT naming the struct or member
+ * the kernel does not have, -EINVAL a field that cannot be read as a value
+ * (a struct: name a member), before anything is walked; else 0 with
+ * *walk_ret, even when the walk stopped early (imee_linux_walk_error()),
+ * or a negative errno when nothing could be read.
+ */
+int imee_linux_walk(struct imee_linux *lx, const struct imee_vmem *vmem,
+		    const struct imee_linux_walk_opts *opts, struct imee_linux_walk **walk_ret);
+
+void imee_linux_walk_free(struct imee_linux_walk *walk);
+
+/* The fields, in the order given. */
+const struct imee_linux_walk_field *imee_linux_walk_fields(const struct imee_linux_walk *walk,
+							   size_t *nr_ret);
+
+/* How many entries; 0 or why the walk stopped early (into *error_ret, if not NULL). */
+size_t imee_linux_walk_count(const struct imee_linux_walk *walk);
+int imee_linux_walk_error(const struct imee_linux_walk *walk, struct imee_error *error_ret);
+
+/* Entry i's address (the struct, not its list member). */
+uint64_t imee_linux_walk_address(const struct imee_linux_walk *walk, size_t i);
+
+/*
+ * Field k of entry i: 0 and its bytes (field size), -ENODATA when a
+ * pointer on the way is NULL (*at_ret: where it was read), or the error
+ * that reading it gave (-EBADMSG a pointer that is not a kernel pointer,
+ * a read's error; *at_ret: the address that failed).
+ */
+int imee_linux_walk_value(const struct imee_linux_walk *walk, size_t i, size_t k,
+			  const unsigned char **bytes_ret, uint64_t *at_ret);
+
+/*
+ * Integer j of a value (0 for INT; an ARRAY's element j), sign-extended
+ * when signed, a bitfield's bits extracted.
+ */
+uint64_t imee_linux_walk_int(const struct imee_linux_walk_field *field, const unsigned char *bytes,
+			     size_t j);
 
 /* ------------------------------------------------------------------ */
 /* Linux guests: loaded modules                                        */
