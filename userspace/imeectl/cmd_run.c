@@ -151,6 +151,14 @@ static const char usage[] =
 	"                     cache of symbols and layouts (default true: in\n"
 	"                     $IMEE_CACHE_DIR, $XDG_CACHE_HOME/imee or ~/.cache/imee;\n"
 	"                     IMEE_CACHE=0 in the environment disables it too)\n"
+	"  system_map         top level: the kernel's System.map (\"ADDRESS TYPE NAME\"\n"
+	"                     lines, link-time addresses: slid to the guest's banner)\n"
+	"                     for a kernel whose kallsyms imee cannot decode; every job\n"
+	"                     takes its symbols from it\n"
+	"  btf                top level: a BTF file (raw, as /sys/kernel/btf/vmlinux,\n"
+	"                     or a vmlinux with .BTF) for a kernel without BTF in\n"
+	"                     memory. With either, the cache is off, and an override of\n"
+	"                     another kernel is refused (error code \"mismatch\")\n"
 	"  Addresses are \"0x...\" strings or integers. Unknown fields are errors.\n"
 	"  Kernel-half addresses are walked with the kernel's page tables even when\n"
 	"  the vCPU runs a user process under page-table isolation.\n"
@@ -164,7 +172,8 @@ static const char usage[] =
 	"  memory-removed, read-failed, unsupported, not-found, no-vcpu, bad-layout\n"
 	"  (symbols: kallsyms tables in a layout not recognised), cycle, too-many,\n"
 	"  corrupt (Linux jobs: a list that loops, a walk's bound reached, guest data\n"
-	"  that is inconsistent or changed under the walk), failed.\n"
+	"  that is inconsistent or changed under the walk), mismatch (a System.map or\n"
+	"  BTF file of another kernel), failed.\n"
 	"\n"
 	"Exit status: 0 the document was printed (single jobs may have failed: see\n"
 	"their \"ok\"), 1 runtime failure (cannot attach, ...), 2 usage error or bad\n"
@@ -379,7 +388,16 @@ static void run_symbols(const struct runner *r, const struct job *job, json_t *r
 
 	if (!have_vcpu(r, result) || !get_mem(r, job, &mem, result))
 		return;
-	if (imee_linux_kallsyms_load(&mem, &r->walk, &ks)) {
+	if (r->jf->system_map) {
+		/* The override: the map's addresses, slid by the guest's banner. */
+		struct imee_linux_banner banner;
+
+		if (imee_linux_find_banner(&mem, &r->walk, &banner) ||
+		    imee_linux_system_map_load(r->jf->system_map, &banner, &ks)) {
+			fail_last(result);
+			return;
+		}
+	} else if (imee_linux_kallsyms_load(&mem, &r->walk, &ks)) {
 		fail_last(result);
 		return;
 	}
@@ -404,6 +422,11 @@ static void run_symbols(const struct runner *r, const struct job *job, json_t *r
 		}
 	}
 	where = out_object();
+	if (info.from_system_map) {
+		out_set(where, "system_map", json_string(r->jf->system_map));
+		out_set(where, "kaslr_slide", out_hex(info.kaslr_slide));
+		goto done;
+	}
 	out_set(where, "token_table", out_hex(info.token_table_va));
 	out_set(where, "names", out_hex(info.names_va));
 	out_set(where, "offsets", out_hex(info.offsets_va));
@@ -411,6 +434,7 @@ static void run_symbols(const struct runner *r, const struct job *job, json_t *r
 	out_set(where, "seqs_of_names", json_boolean(info.seqs_of_names));
 	out_set(where, "offsets_last", json_boolean(info.offsets_last));
 	out_set(where, "absolute_percpu", json_boolean(info.absolute_percpu));
+done:
 	out_set(result, "ok", json_true());
 	out_set(result, "count", json_integer((json_int_t)imee_linux_kallsyms_count(ks)));
 	out_set(result, "value", value);
@@ -624,7 +648,9 @@ int cli_run_job_file(struct job_file *jf)
 
 int cli_run_job_file_opts(struct job_file *jf, const struct run_opts *o)
 {
-	struct run_linux linux_jobs = { .no_cache = jf->no_cache };
+	struct run_linux linux_jobs = { .no_cache = jf->no_cache,
+					.system_map = jf->system_map,
+					.btf_file = jf->btf_file };
 	struct runner r = { .jf = jf, .linux_jobs = &linux_jobs };
 	json_t *doc;
 	int ret;

@@ -12,7 +12,8 @@
 #include "job.h"
 
 static const char usage[] =
-	"Usage: imeectl symbols --pid PID [--vm-fd FD] [--vcpu N] [--engine ENGINE] [NAME...]\n"
+	"Usage: imeectl symbols --pid PID [--vm-fd FD] [--vcpu N] [--engine ENGINE]\n"
+	"                       [--system-map FILE] [NAME...]\n"
 	"\n"
 	"Find the guest Linux kernel's kallsyms tables in its memory (no System.map)\n"
 	"and print, as 'imeectl run' would for a \"symbols\" job with id \"symbols\":\n"
@@ -24,6 +25,8 @@ static const char usage[] =
 	"  --vcpu N         the KVM vCPU whose CR3 the kernel is walked with\n"
 	"  --engine ENGINE  \"imee\" (the default where the host can run an ImEE),\n"
 	"                   \"software\" or \"legacy\"\n"
+	"  --system-map FILE  the symbols from this System.map instead, its addresses\n"
+	"                   slid to the guest's (as \"system_map\" in a job file)\n"
 	"\n"
 	"Exit status: 0 the document was printed (see its \"ok\"), 1 runtime failure,\n"
 	"2 usage error.\n";
@@ -35,6 +38,7 @@ int cmd_symbols(int argc, char **argv)
 		{ "vm-fd", required_argument, NULL, 'f' },
 		{ "vcpu", required_argument, NULL, 'c' },
 		{ "engine", required_argument, NULL, 'e' },
+		{ "system-map", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -76,6 +80,13 @@ int cmd_symbols(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			jf.engine_explicit = true;
+			break;
+		case 'm':
+			if (!*optarg || strlen(optarg) >= IMEE_LINUX_PATH_MAX) {
+				cli_error("--system-map: a file's path");
+				return EXIT_USAGE;
+			}
+			jf.system_map = optarg; /* argv's: nothing here frees it */
 			break;
 		case 'h':
 			fputs(usage, stdout);

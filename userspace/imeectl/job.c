@@ -20,7 +20,9 @@
 
 #define PATH_MAX_LEN sizeof(((struct job_error *)0)->path)
 
-static const char *const root_fields[] = { "target", "jobs", "engine", "cache", NULL };
+static const char *const root_fields[] = {
+	"target", "jobs", "engine", "cache", "system_map", "btf", NULL,
+};
 static const char *const target_fields[] = { "pid", "vm_fd", "vcpu", "maxphyaddr", NULL };
 static const char *const banner_fields[] = { "id", "type", "engine", NULL };
 static const char *const read_fields[] = {
@@ -262,6 +264,28 @@ static int get_bool(json_t *obj, const char *path, const char *key, bool *val,
 	}
 	*val = json_is_true(v);
 	return 0;
+}
+
+/*
+ * A file's path (an override: "system_map", "btf"), optional: a non-empty
+ * string without NUL. Whether it can be read is found out when it is used
+ * (per job, at run time), as for any other guest fact.
+ */
+static int get_path(json_t *obj, const char *key, char **val, struct job_error *err)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s = json_string_value(v);
+
+	if (!v)
+		return 0;
+	if (!s)
+		return bad(err, key, "must be a file's path (a string)");
+	if (!*s || json_string_length(v) != strlen(s) ||
+	    json_string_length(v) >= IMEE_LINUX_PATH_MAX)
+		return bad(err, key, "must be a file's path: 1..%d bytes, no NUL",
+			   IMEE_LINUX_PATH_MAX - 1);
+	*val = strdup(s);
+	return *val ? 0 : -ENOMEM;
 }
 
 static const char *const engine_names[] = { "software", "legacy", "imee", NULL };
@@ -682,6 +706,11 @@ static int parse_root(json_t *root, struct job_file *jf, struct job_error *err)
 			return ret;
 		jf->no_cache = !cache;
 	}
+	ret = get_path(root, "system_map", &jf->system_map, err);
+	if (!ret)
+		ret = get_path(root, "btf", &jf->btf_file, err);
+	if (ret)
+		return ret;
 
 	jobs = json_object_get(root, "jobs");
 	if (!jobs)
@@ -825,6 +854,10 @@ void job_file_free(struct job_file *jf)
 		free(job->head_symbol);
 	}
 	free(jf->jobs);
+	free(jf->system_map);
+	free(jf->btf_file);
+	jf->system_map = NULL;
+	jf->btf_file = NULL;
 	jf->nr_alloc = 0;
 	jf->jobs = NULL;
 	jf->nr_jobs = 0;

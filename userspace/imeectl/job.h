@@ -80,6 +80,9 @@ struct job_file {
 	size_t nr_jobs;
 	size_t nr_alloc; /* entries of jobs[] (all zeroed when unused) */
 	bool no_cache; /* "cache": false: no per-kernel cache for the Linux jobs */
+	/* Overrides for the Linux and symbols jobs (malloc'ed paths, or NULL) */
+	char *system_map; /* "system_map": the kernel's symbols from this System.map */
+	char *btf_file; /* "btf": its BTF from this file (raw, or an ELF's .BTF) */
 };
 
 /* Where and why a job file is bad. */

@@ -200,6 +200,8 @@ const char *out_error_code(const struct imee_error *e)
 		return "too-many"; /* a walk reached its bound */
 	case EBADMSG:
 		return "corrupt"; /* inconsistent guest data, or changed under a walk */
+	case ESTALE:
+		return "mismatch"; /* an override (System.map, BTF file) of another kernel */
 	default:
 		return "failed";
 	}

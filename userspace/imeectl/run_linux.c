@@ -52,22 +52,42 @@ static int job_vmem(struct run_linux *rl, const struct job *job, struct imee_vme
 	return err;
 }
 
+/* Find the guest's banner (once per run); a failure is kept in rl->banner_error. */
+static int find_banner(struct run_linux *rl, const struct job *job)
+{
+	struct imee_mem mem;
+	int err;
+
+	if (rl->banner_tried)
+		return rl->banner_error.err;
+	rl->banner_tried = true;
+	err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
+	if (!err)
+		err = imee_linux_find_banner(&mem, &rl->walk, &rl->banner);
+	if (err)
+		rl->banner_error = *imee_last_error();
+	return err;
+}
+
 /* Learn the kernel (once per run), with the engine of the first Linux job. */
 static int open_linux(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem)
 {
-	struct imee_linux_banner banner;
 	struct imee_mem mem;
 	struct ks_loader loader = { &mem, &rl->walk };
-	IMEE_OPTS(imee_linux_open_opts, o, .banner = &banner, .load_kallsyms = load_kallsyms,
-		  .load_arg = &loader, .paging = rl->walk.paging, .no_cache = rl->no_cache);
+	IMEE_OPTS(imee_linux_open_opts, o, .banner = &rl->banner, .load_kallsyms = load_kallsyms,
+		  .load_arg = &loader, .paging = rl->walk.paging, .no_cache = rl->no_cache,
+		  .system_map = rl->system_map, .btf = rl->btf_file);
 	int err;
 
 	if (rl->tried)
 		return rl->lx ? 0 : rl->error.err;
 	rl->tried = true;
+	err = find_banner(rl, job);
+	if (err) {
+		rl->error = rl->banner_error;
+		return err;
+	}
 	err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
-	if (!err)
-		err = imee_linux_find_banner(&mem, &rl->walk, &banner);
 	if (!err)
 		err = imee_linux_open(vmem, &o, &rl->lx);
 	if (err)
@@ -75,7 +95,10 @@ static int open_linux(struct run_linux *rl, const struct job *job, const struct 
 	return err;
 }
 
-/* Decode the guest's kallsyms (once per run), for syscalldmp. */
+/*
+ * The kernel's every symbol (once per run), for syscalldmp and walk heads:
+ * from the System.map when one is given, else decoded from memory.
+ */
 static int need_kallsyms(struct run_linux *rl, const struct job *job)
 {
 	struct imee_mem mem;
@@ -84,15 +107,24 @@ static int need_kallsyms(struct run_linux *rl, const struct job *job)
 	if (rl->ks_tried)
 		return rl->ks ? 0 : rl->ks_error.err;
 	rl->ks_tried = true;
-	err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
-	if (!err)
-		err = imee_linux_kallsyms_load(&mem, &rl->walk, &rl->ks);
+	if (rl->system_map) {
+		err = find_banner(rl, job);
+		if (err) {
+			rl->ks_error = rl->banner_error;
+			return err;
+		}
+		err = imee_linux_system_map_load(rl->system_map, &rl->banner, &rl->ks);
+	} else {
+		err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
+		if (!err)
+			err = imee_linux_kallsyms_load(&mem, &rl->walk, &rl->ks);
+	}
 	if (err)
 		rl->ks_error = *imee_last_error();
 	return err;
 }
 
-static json_t *kernel_json(const struct imee_linux *lx)
+static json_t *kernel_json(const struct run_linux *rl, const struct imee_linux *lx)
 {
 	static const char *const cache_names[] = {
 		[IMEE_LINUX_CACHE_OFF] = "off",
@@ -106,7 +138,12 @@ static json_t *kernel_json(const struct imee_linux *lx)
 	imee_linux_get_info(lx, &info);
 	out_set(k, "text", out_hex(info.text));
 	out_set(k, "kaslr_slide", out_hex(info.kaslr_slide));
-	out_set(btf, "address", out_hex(info.btf_va));
+	if (info.symbols_from_file)
+		out_set(k, "system_map", json_string(rl->system_map));
+	if (info.btf_from_file)
+		out_set(btf, "file", json_string(rl->btf_file));
+	else
+		out_set(btf, "address", out_hex(info.btf_va));
 	out_set(btf, "size", json_integer(info.btf_size));
 	out_set(btf, "checksum", out_hex(info.btf_checksum));
 	out_set(k, "btf", btf);
@@ -584,7 +621,7 @@ void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result)
 		out_set(result, "ok", json_false());
 		out_set(result, "error", out_error(out_error_code(&rl->error), rl->error.message));
 	} else {
-		out_set(result, "kernel", kernel_json(rl->lx));
+		out_set(result, "kernel", kernel_json(rl, rl->lx));
 		if (job->type == JOB_PIDLIST)
 			run_pids(rl, job, &vmem, result);
 		else if (job->type == JOB_MODULES)

@@ -22,6 +22,13 @@ struct run_linux {
 	const struct imee_vcpu_regs *vcpu; /* NULL when the target has none */
 	struct imee_walk_opts walk;
 	bool no_cache;
+	/* Overrides from the job file (NULL: from memory): see imee_linux_open_opts. */
+	const char *system_map;
+	const char *btf_file;
+	/* The guest's banner, found once (the System.map's slide comes from it). */
+	bool banner_tried;
+	struct imee_linux_banner banner;
+	struct imee_error banner_error;
 	/* Made on first use; a failure is kept and given to every Linux job. */
 	bool tried;
 	struct imee_linux *lx;

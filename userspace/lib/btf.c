@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+#include "linux_cache.h"
 
 /* Type chains (typedefs, qualifiers) and anonymous members nest no deeper. */
 #define CHAIN_MAX 32
@@ -237,6 +239,77 @@ int imee_linux_btf_parse(const void *data, size_t len, struct imee_linux_btf **b
 	return 0;
 }
 
+/* The .BTF section of an ELF file (a vmlinux), through libbpf. */
+static int load_elf(const char *path, struct imee_linux_btf **btf_ret)
+{
+	libbpf_print_fn_t old;
+	const void *raw;
+	struct btf *btf;
+	uint32_t size;
+	int err;
+
+	libbpf_msg[0] = '\0';
+	old = libbpf_set_print(capture_print);
+	btf = btf__parse_elf(path, NULL);
+	err = btf ? 0 : -errno;
+	libbpf_set_print(old);
+	if (!btf) {
+		if (err == -ENOMEM)
+			return imee_fail(-ENOMEM, "out of memory");
+		if (err == -ENOENT)
+			return imee_fail(-ENOENT, "BTF file %.160s: an ELF file without .BTF",
+					 path);
+		return imee_fail(err ? err : -EBADMSG,
+				 "BTF file %.160s: libbpf cannot read it (%s)", path,
+				 libbpf_msg[0] ? libbpf_msg : strerror(-err));
+	}
+	/* The section's bytes, checked and checksummed as a blob from memory is. */
+	raw = btf__raw_data(btf, &size);
+	err = raw ? imee_linux_btf_parse(raw, size, btf_ret) : imee_fail(-ENOMEM, "out of memory");
+	btf__free(btf);
+	return err;
+}
+
+int imee_linux_btf_load_file(const char *path, struct imee_linux_btf **btf_ret)
+{
+	static const unsigned char elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
+	unsigned char magic[4] = { 0 };
+	struct stat st;
+	size_t len;
+	char *buf;
+	FILE *f;
+	int err;
+
+	if (!path || !btf_ret)
+		return imee_fail(-EINVAL, "BTF: bad arguments");
+	/* A vmlinux may be far larger than its .BTF: look before reading it all. */
+	f = fopen(path, "rbe");
+	if (!f)
+		return imee_fail(-errno, "BTF file %.160s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return imee_fail(-EINVAL, "BTF file %.160s: not a regular file", path);
+	}
+	len = fread(magic, 1, sizeof(magic), f);
+	fclose(f);
+	if (len == sizeof(magic) && !memcmp(magic, elf_magic, sizeof(magic)))
+		return load_elf(path, btf_ret);
+	if (len < 2 || (magic[0] | magic[1] << 8) != IMEE_LINUX_BTF_MAGIC)
+		return imee_fail(
+			-EBADMSG,
+			"BTF file %.160s: neither raw BTF (as /sys/kernel/btf/vmlinux) nor "
+			"an ELF file",
+			path);
+	err = linux_file_read("BTF file", path, IMEE_LINUX_BTF_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = imee_linux_btf_parse(buf, len, btf_ret);
+	free(buf);
+	if (err)
+		return imee_fail_context(err, "BTF file %.160s", path);
+	return 0;
+}
+
 void imee_linux_btf_free(struct imee_linux_btf *btf)
 {
 	if (!btf)
@@ -412,8 +485,8 @@ static int scan(const struct imee_vmem *vmem, uint64_t start, uint64_t end,
 			return err;
 	}
 	return imee_fail(-ENOENT,
-			 "no BTF in 0x%" PRIx64 "..0x%" PRIx64
-			 " (a kernel without CONFIG_DEBUG_INFO_BTF?)",
+			 "the guest kernel's BTF was not found in memory (0x%" PRIx64 "..0x%" PRIx64
+			 "; CONFIG_DEBUG_INFO_BTF?): give a BTF file as \"btf\"",
 			 start, end - 1);
 }
 

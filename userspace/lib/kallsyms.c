@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The guest kernel's kallsyms tables, found and decoded from its memory
- * alone (no System.map).
+ * alone (no System.map); or, as an override, read from a System.map.
  *
  * scripts/kallsyms.c (Linux 6.1.y) emits, each table 8-byte aligned in
  * .rodata:
@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "linux_cache.h"
 
 static const char digit_tokens[] = "0\0001\0002\0003\0004\0005\0006\0007\0008\0009";
 #define DIGITS_LEN 20 /* with the last NUL */
@@ -505,7 +506,8 @@ static int check_tables(struct ks_scan *s, struct imee_linux_kallsyms **ks_ret)
 	if (ret == 1) {
 		ret = imee_fail(-EPROTO,
 				"kallsyms: names at 0x%" PRIx64
-				" but no kallsyms_offsets/relative_base in a known place",
+				" but no kallsyms_offsets/relative_base in a known place: give the "
+				"kernel's System.map as \"system_map\"",
 				f.names_va);
 		goto out;
 	}
@@ -634,11 +636,13 @@ int imee_linux_kallsyms_load(const struct imee_mem *mem, const struct imee_walk_
 	if (s.saw_tokens)
 		return imee_fail(-EPROTO,
 				 "kallsyms: a token table at 0x%" PRIx64
-				 " but no num_syms/names/markers before it in a known layout",
+				 " but no num_syms/names/markers before it in a known layout: give "
+				 "the kernel's System.map as \"system_map\"",
 				 s.tokens_va);
 	return imee_fail(-ENOENT,
-			 "no kallsyms token table in 0x%" PRIx64 "..0x%" PRIx64
-			 " (no CONFIG_KALLSYMS, or not a Linux guest?)",
+			 "no kallsyms found in the guest kernel's memory (no token table in "
+			 "0x%" PRIx64 "..0x%" PRIx64 "; CONFIG_KALLSYMS? a Linux guest?): give its "
+			 "System.map as \"system_map\"",
 			 start, end - 1);
 }
 
@@ -733,4 +737,246 @@ int imee_linux_kallsyms_lookup_address(const struct imee_linux_kallsyms *ks, uin
 		return imee_fail(-ENOENT, "kallsyms: no symbol at or below 0x%" PRIx64, address);
 	fill(ks, lo - 1, sym_ret);
 	return 0;
+}
+
+/*
+ * System.map. Its addresses are where the kernel was linked; the guest's
+ * linux_banner (found in memory, see imee_linux_find_banner()) gives the
+ * slide KASLR added to all of them at once. The image moves by whole 2 MiB
+ * steps, so the map's linux_banner and the guest's must share their low 21
+ * bits: a map of another build fails that, with odds of about two million
+ * to one against a false match (init_task is checked later, with the BTF).
+ */
+#define IMAGE_ALIGN (2ULL << 20)
+#define MAP_SYMS_MAX (1U << 22)
+
+struct map_sym {
+	uint64_t addr;
+	uint32_t name_off; /* into the pool */
+	uint32_t line; /* the file's order, for ties */
+	char type;
+};
+
+static bool map_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool map_graph(char c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * One line of p[0..n): 1 a symbol (its name is p[*name_at..+*name_len)),
+ * 0 nothing to take (blank, or a module's symbol), -1 not a symbol.
+ */
+static int map_line(const char *p, size_t n, uint64_t *addr, char *type, size_t *name_at,
+		    size_t *name_len)
+{
+	size_t i = 0, digits = 0;
+	uint64_t a = 0;
+
+	while (n && (p[n - 1] == '\r' || map_space(p[n - 1])))
+		n--;
+	if (!n)
+		return 0;
+	for (; i < n && hex_value(p[i]) >= 0; i++) {
+		if (++digits > 16)
+			return -1;
+		a = a << 4 | (uint64_t)hex_value(p[i]);
+	}
+	if (!digits || i >= n || !map_space(p[i]))
+		return -1;
+	while (i < n && map_space(p[i]))
+		i++;
+	if (i + 1 >= n || !map_graph(p[i]) || !map_space(p[i + 1]))
+		return -1;
+	*type = p[i];
+	for (i += 2; i < n && map_space(p[i]); i++)
+		;
+	*name_at = i;
+	while (i < n && map_graph(p[i]))
+		i++;
+	*name_len = i - *name_at;
+	if (!*name_len || *name_len > NAME_MAX_LEN - 2)
+		return -1;
+	if (i < n) {
+		while (i < n && map_space(p[i]))
+			i++;
+		/* /proc/kallsyms: "ADDRESS TYPE NAME\t[MODULE]" */
+		return p[i] == '[' && p[n - 1] == ']' ? 0 : -1;
+	}
+	*addr = a;
+	return 1;
+}
+
+static int cmp_map_sym(const void *a, const void *b)
+{
+	const struct map_sym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* The slide from the map's linux_banner(s) to the guest's. */
+static int map_slide(const struct map_sym *syms, size_t n, const char *pool,
+		     const struct imee_linux_banner *banner, uint64_t *slide_ret)
+{
+	uint64_t seen = 0;
+	bool found = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(pool + syms[i].name_off, "linux_banner"))
+			continue;
+		found = true;
+		seen = syms[i].addr;
+		if (!seen)
+			return imee_fail(-EINVAL,
+					 "System.map: linux_banner is at 0 (a /proc/kallsyms "
+					 "read without privilege?)");
+		if ((banner->va - seen) % IMAGE_ALIGN == 0) {
+			*slide_ret = banner->va - seen;
+			return 0;
+		}
+	}
+	if (!found)
+		return imee_fail(-ENOENT, "System.map: no linux_banner, which the KASLR slide is "
+					  "taken from");
+	return imee_fail(-ESTALE,
+			 "the System.map does not match the guest's kernel: its linux_banner at "
+			 "0x%" PRIx64
+			 " is not a whole 2 MiB KASLR slide from the guest's, at 0x%" PRIx64,
+			 seen, banner->va);
+}
+
+int imee_linux_system_map_parse(const char *text, size_t len,
+				const struct imee_linux_banner *banner,
+				struct imee_linux_kallsyms **ks_ret)
+{
+	struct imee_linux_kallsyms *ks = NULL;
+	struct map_sym *syms = NULL;
+	size_t lines = 1, n = 0, used = 0, at = 0, i, line;
+	uint64_t slide = 0;
+	char *pool = NULL;
+	const char *nl;
+	int err;
+
+	if (!text || !banner || !ks_ret)
+		return imee_fail(-EINVAL, "System.map: bad arguments");
+	if (len > IMEE_LINUX_SYSTEM_MAP_MAX)
+		return imee_fail(-EFBIG, "System.map: larger than %u MiB",
+				 IMEE_LINUX_SYSTEM_MAP_MAX >> 20);
+	for (nl = text; (nl = memchr(nl, '\n', len - (size_t)(nl - text))); nl++)
+		lines++;
+	if (lines > MAP_SYMS_MAX)
+		return imee_fail(-E2BIG, "System.map: more than %u lines", MAP_SYMS_MAX);
+	syms = calloc(lines, sizeof(*syms));
+	pool = malloc(len + 1);
+	if (!syms || !pool) {
+		err = imee_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Each round takes one line: bounded by lines. */
+	for (line = 1; at <= len && line <= lines; line++) {
+		const char *p = text + at;
+		size_t ll, name_at, name_len;
+		uint64_t addr = 0;
+		char type = 0;
+		int r;
+
+		nl = memchr(p, '\n', len - at);
+		ll = nl ? (size_t)(nl - p) : len - at;
+		r = map_line(p, ll, &addr, &type, &name_at, &name_len);
+		if (r < 0) {
+			err = imee_fail(-EBADMSG,
+					"System.map: line %zu is not \"ADDRESS TYPE NAME\"", line);
+			goto out;
+		}
+		if (r) {
+			syms[n] = (struct map_sym){ addr, (uint32_t)used, (uint32_t)line, type };
+			memcpy(pool + used, p + name_at, name_len);
+			pool[used + name_len] = '\0';
+			used += name_len + 1;
+			n++;
+		}
+		at += ll + 1;
+	}
+	if (!n) {
+		err = imee_fail(-EBADMSG, "System.map: no symbols");
+		goto out;
+	}
+	err = map_slide(syms, n, pool, banner, &slide);
+	if (err)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (syms[i].addr >= IMEE_LINUX_KERNEL_IMAGE_START &&
+		    syms[i].addr < IMEE_LINUX_KERNEL_IMAGE_END)
+			syms[i].addr += slide;
+	qsort(syms, n, sizeof(*syms), cmp_map_sym);
+
+	ks = calloc(1, sizeof(*ks));
+	if (ks) {
+		ks->n = n;
+		ks->addr = calloc(n, sizeof(*ks->addr));
+		ks->types = calloc(n, 1);
+		ks->name_off = calloc(n, sizeof(*ks->name_off));
+		ks->by_name = calloc(n, sizeof(*ks->by_name));
+	}
+	if (!ks || !ks->addr || !ks->types || !ks->name_off || !ks->by_name) {
+		err = imee_fail(-ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		ks->addr[i] = syms[i].addr;
+		ks->types[i] = syms[i].type;
+		ks->name_off[i] = syms[i].name_off;
+		ks->by_name[i] = (uint32_t)i;
+	}
+	ks->pool = pool;
+	pool = NULL;
+	sort_ks = ks;
+	qsort(ks->by_name, ks->n, sizeof(*ks->by_name), by_name_cmp);
+	sort_ks = NULL;
+	ks->info.num_syms = n;
+	ks->info.from_system_map = true;
+	ks->info.kaslr_slide = slide;
+	*ks_ret = ks;
+	ks = NULL;
+	err = 0;
+out:
+	imee_linux_kallsyms_free(ks);
+	free(pool);
+	free(syms);
+	return err;
+}
+
+int imee_linux_system_map_load(const char *path, const struct imee_linux_banner *banner,
+			       struct imee_linux_kallsyms **ks_ret)
+{
+	char *text;
+	size_t len;
+	int err;
+
+	if (!path || !banner || !ks_ret)
+		return imee_fail(-EINVAL, "System.map: bad arguments");
+	err = linux_file_read("System.map", path, IMEE_LINUX_SYSTEM_MAP_MAX, &text, &len);
+	if (err)
+		return err;
+	err = imee_linux_system_map_parse(text, len, banner, ks_ret);
+	free(text);
+	return err;
 }

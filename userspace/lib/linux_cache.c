@@ -165,3 +165,63 @@ int linux_cache_write(const char *path, size_t dir_len, const char *text, size_t
 		unlink(tmp);
 	return err;
 }
+
+int linux_file_read(const char *what, const char *path, size_t max, char **buf_ret, size_t *len_ret)
+{
+	struct stat st;
+	size_t cap, len = 0;
+	char *buf = NULL;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return imee_fail(-errno, "%s %.160s: %s", what, path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return imee_fail(-EINVAL, "%s %.160s: not a regular file", what, path);
+	}
+	/* The size is a hint (the file may change): the reads are bounded by max. */
+	cap = st.st_size > 0 && (uint64_t)st.st_size < max ? (size_t)st.st_size + 1 : 65536;
+	for (;;) {
+		ssize_t n;
+
+		if (!buf || len == cap) {
+			size_t ncap = !buf ? cap : cap * 2 > max + 1 ? max + 1 : cap * 2;
+			char *p;
+
+			if (buf && ncap == cap) {
+				err = imee_fail(-EFBIG, "%s %.160s: larger than %zu MiB", what,
+						path, max >> 20);
+				break;
+			}
+			p = realloc(buf, ncap + 1);
+			if (!p) {
+				err = imee_fail(-ENOMEM, "out of memory");
+				break;
+			}
+			buf = p;
+			cap = ncap;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = imee_fail(-errno, "%s %.160s: %s", what, path, strerror(errno));
+			break;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (!err && len > max)
+		err = imee_fail(-EFBIG, "%s %.160s: larger than %zu MiB", what, path, max >> 20);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[len] = '\0';
+	*buf_ret = buf;
+	*len_ret = len;
+	return 0;
+}

@@ -32,4 +32,13 @@ int linux_cache_read(const char *path, char **text_ret, size_t *len_ret);
  */
 int linux_cache_write(const char *path, size_t dir_len, const char *text, size_t len);
 
+/*
+ * Read a file the user named (a System.map, a BTF file): a regular file
+ * (links followed), at most max bytes. Returns 0 and a malloc'ed buffer
+ * with a NUL after its len bytes, or a negative errno with a message naming
+ * what ("System.map"), the path and the errno.
+ */
+int linux_file_read(const char *what, const char *path, size_t max, char **buf_ret,
+		    size_t *len_ret);
+
 #endif /* IMEE_LIB_LINUX_CACHE_H */

@@ -13,6 +13,11 @@
  * another only when their kernels are the same bytes, and then the results
  * are the same too. Symbols are kept relative to _text, which linux_banner
  * gives back at once (KASLR moves the whole image by one slide).
+ *
+ * Overrides (a System.map, a BTF file) bypass the cache both ways: their
+ * bytes are not the guest's, so no checksum of the guest could vouch for
+ * an entry made from them, nor they for an entry made from memory. They are
+ * read at every open (a few milliseconds) and checked against the guest.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -223,7 +228,57 @@ static int ksyms_ranges(const struct imee_vmem *vmem, const struct imee_linux_ka
 	return err;
 }
 
-/* A miss: learn everything from kallsyms and BTF. */
+/* The kernel's symbols: from the System.map override, else from memory. */
+static int load_symbols(const struct imee_linux_open_opts *o, struct imee_linux_kallsyms **ks_ret)
+{
+	if (o->system_map)
+		return imee_linux_system_map_load(o->system_map, o->banner, ks_ret);
+	if (!o->load_kallsyms)
+		return imee_fail(-ENOENT, "kallsyms: no way to load them was given");
+	return o->load_kallsyms(o->load_arg, ks_ret);
+}
+
+/*
+ * An override made for another build would give wrong answers quietly. The
+ * System.map's linux_banner was matched against the guest's already (see
+ * imee_linux_system_map_parse()); what both overrides say together is
+ * checked here, cheaply: init_task, where the symbols put it and read by
+ * the layout in use, must have the comm the kernel gives its first task
+ * ("swapper/0", or "swapper" while it boots).
+ */
+static int check_overrides(const struct imee_vmem *vmem, const struct imee_linux_open_opts *o,
+			   const struct linux_layout *l, uint64_t init_task)
+{
+	const char *what = !o->system_map ? "the BTF file"
+			   : o->btf	  ? "the System.map or the BTF file"
+					  : "the System.map";
+	char comm[IMEE_LINUX_COMM_LEN + 1];
+	size_t i, n = l->task_comm.size < IMEE_LINUX_COMM_LEN ? (size_t)l->task_comm.size
+							      : IMEE_LINUX_COMM_LEN;
+	int err;
+
+	memset(comm, 0, sizeof(comm));
+	err = imee_vmem_read(vmem, init_task + l->task_comm.off, comm, n);
+	if (err == -ESRCH || err == -ENODEV || err == -ENOMEM)
+		return err;
+	if (err)
+		return imee_fail(
+			-ESTALE,
+			"%s does not match the guest's kernel: init_task's comm at 0x%" PRIx64
+			" cannot be read",
+			what, init_task + l->task_comm.off);
+	if (!strncmp(comm, "swapper", 7))
+		return 0;
+	for (i = 0; i < n && comm[i]; i++)
+		if (comm[i] < 0x20 || comm[i] > 0x7e)
+			comm[i] = '?';
+	return imee_fail(-ESTALE,
+			 "%s does not match the guest's kernel: init_task's comm reads \"%s\", "
+			 "not \"swapper/0\"",
+			 what, comm);
+}
+
+/* A miss (or overrides): learn everything from the symbols and BTF. */
 static int build(struct imee_linux *lx, const struct imee_vmem *vmem,
 		 const struct imee_linux_open_opts *o)
 {
@@ -234,9 +289,7 @@ static int build(struct imee_linux *lx, const struct imee_vmem *vmem,
 	uint64_t text, init_task, init_pid_ns, stop_btf, end, modules;
 	int err;
 
-	if (!o->load_kallsyms)
-		return imee_fail(-ENOENT, "kallsyms: no way to load them was given");
-	err = o->load_kallsyms(o->load_arg, &ks);
+	err = load_symbols(o, &ks);
 	if (err)
 		return err;
 	err = symbol(ks, "_text", true, &text);
@@ -265,7 +318,10 @@ static int build(struct imee_linux *lx, const struct imee_vmem *vmem,
 	/* Without the symbols, the image from _text to _end holds .BTF. */
 	fo.scan_start = text;
 	fo.scan_end = end > text && end - text <= IMAGE_SPAN ? end : IMEE_LINUX_KERNEL_IMAGE_END;
-	err = imee_linux_btf_load(vmem, &fo, &lx->btf);
+	if (o->btf)
+		err = imee_linux_btf_load_file(o->btf, &lx->btf);
+	else
+		err = imee_linux_btf_load(vmem, &fo, &lx->btf);
 	if (err)
 		goto out;
 	err = linux_layout_from_btf(lx->btf, &b->layout);
@@ -277,12 +333,15 @@ static int build(struct imee_linux *lx, const struct imee_vmem *vmem,
 		err = relative(init_pid_ns, text, "init_pid_ns", &b->sym.init_pid_ns);
 	if (!err)
 		err = relative(o->banner->va, text, "linux_banner", &b->sym.banner);
-	if (!err)
+	if (!err && !o->btf)
 		err = relative(bi.va, text, "__start_BTF", &b->sym.btf);
 	if (!err && modules)
 		err = relative(modules, text, "modules", &b->sym.modules);
-	if (!err)
+	/* The cache's keys: not with overrides, which are never cached. */
+	if (!err && !o->system_map && !o->btf)
 		err = ksyms_ranges(vmem, ks, text, b);
+	if (!err && (o->system_map || o->btf))
+		err = check_overrides(vmem, o, &b->layout, init_task);
 	if (err)
 		goto out;
 	b->sym.btf_size = bi.size;
@@ -331,7 +390,8 @@ int imee_linux_open(const struct imee_vmem *vmem, const struct imee_linux_open_o
 		return imee_fail(-ENOMEM, "out of memory");
 	lx->paging = o.paging;
 
-	cache = !o.no_cache && !linux_cache_disabled_by_env();
+	/* What a file says is never cached, nor mixed with what memory said. */
+	cache = !o.no_cache && !o.system_map && !o.btf && !linux_cache_disabled_by_env();
 	if (cache && linux_cache_path(o.cache_dir, o.banner->text, lx->info.cache_path,
 				      sizeof(lx->info.cache_path), &dir_len)) {
 		note_cache_error(lx);
@@ -363,9 +423,11 @@ int imee_linux_open(const struct imee_vmem *vmem, const struct imee_linux_open_o
 done:
 	lx->info.text = lx->text;
 	lx->info.kaslr_slide = lx->text - IMEE_LINUX_TEXT_DEFAULT;
-	lx->info.btf_va = lx->text + lx->build.sym.btf;
+	lx->info.btf_va = o.btf ? 0 : lx->text + lx->build.sym.btf;
 	lx->info.btf_size = (uint32_t)lx->build.sym.btf_size;
 	lx->info.btf_checksum = lx->build.btf_checksum;
+	lx->info.symbols_from_file = o.system_map != NULL;
+	lx->info.btf_from_file = o.btf != NULL;
 	*lx_ret = lx;
 	return 0;
 fail:

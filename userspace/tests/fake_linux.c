@@ -125,19 +125,14 @@ static void put_syscall_tables(struct fake_linux *g)
 		fl_w64(g, FL_IA32_SCT_VA + 8 * i, FL_HANDLER_VA(ia32[i]));
 }
 
-static void put_kallsyms(struct fake_linux *g)
+#define NR_SYMS (NR_FUNCS + FL_NR_HANDLERS + 24)
+
+/* The kernel's symbols, sorted by address (as kallsyms has them). */
+static size_t kernel_symbols(const struct fake_linux *g, struct ksb_sym *syms)
 {
-	const struct ksb_opts o = { .seqs = true,
-				    .abs_percpu = false,
-				    .relative_base = FL_TEXT_VA };
 	static char names[NR_FUNCS][16];
-	struct ksb_sym syms[NR_FUNCS + FL_NR_HANDLERS + 24];
-	struct ksb_layout lay;
-	unsigned char *img = malloc(1U << 20);
 	size_t n = 0, i;
 
-	if (!img)
-		abort();
 	syms[n++] = (struct ksb_sym){ "_text", 'T', FL_TEXT_VA, false };
 	syms[n++] = (struct ksb_sym){ "_stext", 'T', FL_TEXT_VA, false };
 	for (i = 0; i < NR_FUNCS; i++) {
@@ -166,6 +161,38 @@ static void put_kallsyms(struct fake_linux *g)
 	syms[n++] = (struct ksb_sym){ "modules", 'd', FL_MODULES_HEAD_VA + 0x1000, false };
 	syms[n++] = (struct ksb_sym){ "_end", 'B', FL_TEXT_VA + 0x600000, false };
 	sort_syms(syms, n);
+	return n;
+}
+
+char *fl_system_map(const struct fake_linux *g, uint64_t link_text)
+{
+	struct ksb_sym syms[NR_SYMS];
+	size_t n = kernel_symbols(g, syms), i, used = 0;
+	char *text = malloc(n * 80 + 1);
+
+	if (!text)
+		abort();
+	text[0] = '\0';
+	for (i = 0; i < n; i++)
+		used += (size_t)sprintf(text + used, "%016llx %c %s\n",
+					(unsigned long long)(syms[i].addr - FL_TEXT_VA + link_text),
+					syms[i].type, syms[i].name);
+	return text;
+}
+
+static void put_kallsyms(struct fake_linux *g)
+{
+	const struct ksb_opts o = { .seqs = true,
+				    .abs_percpu = false,
+				    .relative_base = FL_TEXT_VA };
+	struct ksb_sym syms[NR_SYMS];
+	struct ksb_layout lay;
+	unsigned char *img = malloc(1U << 20);
+	size_t n;
+
+	if (!img)
+		abort();
+	n = kernel_symbols(g, syms);
 	lay = ksb_build(&o, syms, n, img, 1U << 20);
 	fl_write(g, FL_TEXT_VA + KSYMS_OFF, img, lay.size);
 	free(img);

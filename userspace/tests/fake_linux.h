@@ -83,6 +83,13 @@ void *fl_ptr(struct fake_linux *g, uint64_t va, size_t len);
 /* The banner as imee_linux_find_banner() would find it. */
 struct imee_linux_banner fl_banner(void);
 
+/*
+ * The kernel's symbols as a System.map (malloc'ed text): "%016llx T name"
+ * lines in address order, as if linked with _text at link_text (KASLR then
+ * slid them to FL_TEXT_VA).
+ */
+char *fl_system_map(const struct fake_linux *g, uint64_t link_text);
+
 /* For imee_linux_open_opts.load_kallsyms: arg is the struct fake_linux. */
 int fl_load_kallsyms(void *arg, struct imee_linux_kallsyms **ks_ret);
 

@@ -244,6 +244,35 @@ static void linux_jobs(void)
 		       "jobs[0].names", "a pslist job has: id, type, engine, threads, max"));
 }
 
+/* "system_map" and "btf" at the top: paths, kept for run time; checked strictly. */
+static void override_fields(void)
+{
+	struct job_error err;
+	struct job_file jf;
+
+	REQUIRE(parse("{" TARGET ", \"system_map\": \"/boot/System.map-6.1.0-9-amd64\", "
+		      "\"btf\": \"vmlinux btf\", \"jobs\": [{\"id\": \"p\", \"type\": \"pslist\"}]}",
+		      &jf, &err) == 0);
+	EXPECT_STR(jf.system_map, "/boot/System.map-6.1.0-9-amd64");
+	EXPECT_STR(jf.btf_file, "vmlinux btf");
+	job_file_free(&jf);
+	EXPECT(!jf.system_map && !jf.btf_file);
+	REQUIRE(parse(JOBS(""), &jf, &err) == 0);
+	EXPECT(!jf.system_map && !jf.btf_file);
+	job_file_free(&jf);
+
+	EXPECT(refused("{" TARGET ", \"system_map\": 1, \"jobs\": []}", "system_map",
+		       "a file's path"));
+	EXPECT(refused("{" TARGET ", \"btf\": true, \"jobs\": []}", "btf", "a file's path"));
+	EXPECT(refused("{" TARGET ", \"btf\": null, \"jobs\": []}", "btf", "a file's path"));
+	EXPECT(refused("{" TARGET ", \"btf\": \"\", \"jobs\": []}", "btf", "1..4095 bytes"));
+	/* A job's own override is no field of a job: they apply to the whole file. */
+	EXPECT(refused(JOBS("{\"id\": \"p\", \"type\": \"pslist\", \"btf\": \"x\"}"), "jobs[0].btf",
+		       "a pslist job has"));
+	EXPECT(refused("{" TARGET ", \"System_map\": \"x\", \"jobs\": []}", "System_map",
+		       "system_map, btf"));
+}
+
 /* hidden: "max" only; walk: struct, list, head, head_is, fields, max. */
 static void hidden_and_walk_jobs(void)
 {
@@ -671,6 +700,7 @@ int main(int argc, char **argv)
 	tap_run(unknown_fields, "unknown fields are errors, with their path");
 	tap_run(symbols_jobs, "symbols jobs: names parsed, bad names refused, freed");
 	tap_run(linux_jobs, "pslist, pidlist, credlist jobs: threads, max, cache");
+	tap_run(override_fields, "system_map and btf: paths at the top, strictly checked");
 	tap_run(kernel_jobs, "syscalldmp and modules jobs: max, nothing else");
 	tap_run(hidden_and_walk_jobs, "hidden and walk jobs: fields checked, names kept");
 	tap_run(round_changes, "run --changes: entries that came and went, failures once");

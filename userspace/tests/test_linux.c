@@ -8,6 +8,7 @@
  * back, unmapped nodes, too many entries. Each must end the walk with a
  * typed error and what was read before it, never hang.
  */
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -825,6 +826,424 @@ static void vmem_uses_the_kernel_half(void)
 	fl_free(&g);
 }
 
+/* Overrides ------------------------------------------------------------ */
+
+/* A temporary file holding data[0..len): its path, in path[0..size). */
+static void temp_file(char *path, size_t size, const void *data, size_t len)
+{
+	int fd;
+
+	snprintf(path, size, "/tmp/imee-test-override-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd))
+		abort();
+}
+
+/* A System.map of the fake kernel linked at the usual place (0xffffffff81000000). */
+static void system_map_file(const struct fake_linux *g, char *path, size_t size)
+{
+	char *text = fl_system_map(g, IMEE_LINUX_TEXT_DEFAULT);
+
+	temp_file(path, size, text, strlen(text));
+	free(text);
+}
+
+static int open_overrides(struct fake_linux *g, const char *system_map, const char *btf,
+			  struct imee_linux **lx_ret)
+{
+	struct imee_linux_banner banner = fl_banner();
+	/* No way to load kallsyms from memory: the System.map must be enough. */
+	IMEE_OPTS(imee_linux_open_opts, o, .banner = &banner, .paging = g->walk.paging,
+		  .cache_dir = cache_dir, .system_map = system_map, .btf = btf);
+
+	if (!system_map) {
+		o.load_kallsyms = fl_load_kallsyms;
+		o.load_arg = g;
+	}
+	*lx_ret = NULL;
+	return imee_linux_open(&g->vmem, &o, lx_ret);
+}
+
+/* Two task walks give the same tasks (the guest's, read two ways). */
+static void expect_same_tasks(struct fake_linux *g, struct imee_linux *a, struct imee_linux *b)
+{
+	struct imee_linux_task_list x, y;
+	size_t i;
+
+	REQUIRE(walk(g, a, true, 0, &x) == 0);
+	if (!EXPECT(walk(g, b, true, 0, &y) == 0)) {
+		imee_linux_task_list_free(&x);
+		return;
+	}
+	EXPECT_INT(x.err, 0);
+	EXPECT_INT(y.err, 0);
+	EXPECT_INT(y.nr, 7);
+	if (EXPECT_INT(y.nr, x.nr))
+		for (i = 0; i < x.nr; i++) {
+			EXPECT_U64(y.tasks[i].address, x.tasks[i].address);
+			EXPECT_INT(y.tasks[i].pid, x.tasks[i].pid);
+			EXPECT_INT(y.tasks[i].ppid, x.tasks[i].ppid);
+			EXPECT_STR(y.tasks[i].comm, x.tasks[i].comm);
+			EXPECT_INT(y.tasks[i].cred.uid, x.tasks[i].cred.uid);
+		}
+	imee_linux_task_list_free(&x);
+	imee_linux_task_list_free(&y);
+}
+
+/*
+ * A System.map (link-time addresses, 32 MiB below the guest's) gives the
+ * symbols kallsyms gives from memory, entry for entry, and the same tasks
+ * and system call tables; the cache is left alone.
+ */
+static void system_map_override(void)
+{
+	IMEE_OPTS(imee_linux_syscalls_opts, so, .abi = IMEE_LINUX_SYSCALLS_X64);
+	struct imee_linux_syscall_table t1, t2;
+	struct imee_linux_banner banner = fl_banner();
+	struct imee_linux_kallsyms *mem_ks = NULL, *map_ks = NULL;
+	struct imee_linux_kallsyms_info ki;
+	struct imee_linux *mem_lx, *lx;
+	struct imee_linux_info info;
+	struct fake_linux g;
+	struct guest_tasks t;
+	char path[64];
+	size_t i;
+
+	fl_init(&g, false);
+	add_tasks(&g, &t);
+	system_map_file(&g, path, sizeof(path));
+
+	REQUIRE(fl_load_kallsyms(&g, &mem_ks) == 0);
+	REQUIRE(imee_linux_system_map_load(path, &banner, &map_ks) == 0);
+	imee_linux_kallsyms_info(map_ks, &ki);
+	EXPECT(ki.from_system_map);
+	EXPECT_U64(ki.kaslr_slide, FL_TEXT_VA - IMEE_LINUX_TEXT_DEFAULT);
+	REQUIRE(imee_linux_kallsyms_count(map_ks) == imee_linux_kallsyms_count(mem_ks));
+	for (i = 0; i < imee_linux_kallsyms_count(mem_ks); i++) {
+		struct imee_linux_ksym a, b;
+
+		REQUIRE(imee_linux_kallsyms_get(mem_ks, i, &a) == 0);
+		REQUIRE(imee_linux_kallsyms_get(map_ks, i, &b) == 0);
+		EXPECT_U64(b.address, a.address);
+		EXPECT_INT(b.type, a.type);
+		EXPECT_STR(b.name, a.name);
+	}
+	/* syscalldmp reads the same tables and names the same handlers. */
+	REQUIRE(imee_linux_syscalls(mem_ks, &g.vmem, &so, &t1) == 0);
+	REQUIRE(imee_linux_syscalls(map_ks, &g.vmem, &so, &t2) == 0);
+	EXPECT_U64(t2.address, FL_SCT_VA);
+	if (EXPECT_INT(t2.nr, t1.nr))
+		for (i = 0; i < t1.nr; i++) {
+			EXPECT_U64(t2.entries[i].handler, t1.entries[i].handler);
+			EXPECT_STR(t2.entries[i].symbol, t1.entries[i].symbol);
+			EXPECT_INT(t2.entries[i].flag, t1.entries[i].flag);
+		}
+	imee_linux_syscall_table_free(&t1);
+	imee_linux_syscall_table_free(&t2);
+	imee_linux_kallsyms_free(mem_ks);
+	imee_linux_kallsyms_free(map_ks);
+
+	/* From memory, with the cache: written. */
+	mem_lx = open_guest(&g, true);
+	REQUIRE(mem_lx);
+	imee_linux_get_info(mem_lx, &info);
+	EXPECT_INT(info.cache, IMEE_LINUX_CACHE_WRITTEN);
+
+	/* With the System.map: the same kernel, the cache neither read nor written. */
+	if (!EXPECT_INT(open_overrides(&g, path, NULL, &lx), 0))
+		printf("# open: %s\n", imee_errmsg());
+	REQUIRE(lx);
+	imee_linux_get_info(lx, &info);
+	EXPECT_U64(info.text, FL_TEXT_VA);
+	EXPECT_U64(info.btf_va, FL_BTF_VA);
+	EXPECT(info.symbols_from_file);
+	EXPECT(!info.btf_from_file);
+	EXPECT_INT(info.cache, IMEE_LINUX_CACHE_OFF);
+	EXPECT_STR(info.cache_path, "");
+	expect_same_tasks(&g, mem_lx, lx);
+	imee_linux_close(lx);
+	imee_linux_close(mem_lx);
+
+	/* The entry made from memory is still there, and still a hit. */
+	mem_lx = open_guest(&g, true);
+	REQUIRE(mem_lx);
+	imee_linux_get_info(mem_lx, &info);
+	EXPECT_INT(info.cache, IMEE_LINUX_CACHE_HIT);
+	imee_linux_close(mem_lx);
+	unlink(path);
+	fl_free(&g);
+}
+
+/* A System.map that is not this kernel's, or no System.map at all, is refused, named. */
+static void system_map_refused(void)
+{
+	struct imee_linux_banner banner = fl_banner();
+	struct imee_linux_kallsyms *ks = NULL;
+	struct imee_linux *lx;
+	struct fake_linux g;
+	char path[64], *text, *p;
+
+	fl_init(&g, false);
+
+	/* Another build: its linux_banner 4 KiB off (no whole KASLR slide). */
+	text = fl_system_map(&g, IMEE_LINUX_TEXT_DEFAULT + 0x1000);
+	temp_file(path, sizeof(path), text, strlen(text));
+	free(text);
+	EXPECT_INT(open_overrides(&g, path, NULL, &lx), -ESTALE);
+	EXPECT_HAS(imee_errmsg(), "the System.map does not match the guest's kernel");
+	EXPECT_HAS(imee_errmsg(), "linux_banner");
+	EXPECT(!lx);
+	unlink(path);
+
+	/* The banner in place, but init_task elsewhere (init_pid_ns's address). */
+	text = fl_system_map(&g, IMEE_LINUX_TEXT_DEFAULT);
+	p = strstr(text, " D init_task\n");
+	REQUIRE(p);
+	memcpy(p - 16, "ffffffff81401000", 16);
+	temp_file(path, sizeof(path), text, strlen(text));
+	free(text);
+	EXPECT_INT(open_overrides(&g, path, NULL, &lx), -ESTALE);
+	EXPECT_HAS(imee_errmsg(), "the System.map does not match the guest's kernel");
+	EXPECT_HAS(imee_errmsg(), "init_task's comm");
+	unlink(path);
+
+	/* No such file: its path and errno. */
+	EXPECT_INT(open_overrides(&g, "/nonexistent/System.map", NULL, &lx), -ENOENT);
+	EXPECT_HAS(imee_errmsg(), "/nonexistent/System.map");
+	EXPECT_HAS(imee_errmsg(), strerror(ENOENT));
+	EXPECT_INT(imee_linux_system_map_load("/", &banner, &ks), -EINVAL);
+	EXPECT_HAS(imee_errmsg(), "not a regular file");
+
+	/* Not a System.map, no linux_banner, nothing. */
+	text = "ffffffff81000000 T _text\nffffffff81000000 T\n";
+	EXPECT_INT(imee_linux_system_map_parse(text, strlen(text), &banner, &ks), -EBADMSG);
+	EXPECT_HAS(imee_errmsg(), "line 2");
+	text = "ffffffff81000000 T _text\n\n";
+	EXPECT_INT(imee_linux_system_map_parse(text, strlen(text), &banner, &ks), -ENOENT);
+	EXPECT_HAS(imee_errmsg(), "no linux_banner");
+	text = "1ffffffff81000000 T _text\n";
+	EXPECT_INT(imee_linux_system_map_parse(text, strlen(text), &banner, &ks), -EBADMSG);
+	EXPECT_INT(imee_linux_system_map_parse("", 0, &banner, &ks), -EBADMSG);
+	EXPECT_INT(imee_linux_system_map_parse("x", 1, NULL, &ks), -EINVAL);
+	/* /proc/kallsyms read without privilege: every address 0. */
+	text = "0000000000000000 T _text\n0000000000000000 D linux_banner\n";
+	EXPECT_INT(imee_linux_system_map_parse(text, strlen(text), &banner, &ks), -EINVAL);
+	EXPECT_HAS(imee_errmsg(), "privilege");
+	EXPECT(!ks);
+	fl_free(&g);
+}
+
+/*
+ * /proc/kallsyms as a System.map: addresses already slid (the slide is 0),
+ * module symbols left out, CRLF and tabs taken.
+ */
+static void system_map_from_proc_kallsyms(void)
+{
+	static const char text[] = "0000000000000000 A fixed_percpu_data\n"
+				   "ffffffff83000000 T _text\r\n"
+				   "ffffffff83200100 D linux_banner\n"
+				   "ffffffffc0002000 t nf_hook\t[nf_tables]\n"
+				   "ffffffff83400000\tD\tinit_task   \n";
+	struct imee_linux_banner banner = fl_banner();
+	struct imee_linux_kallsyms *ks = NULL;
+	struct imee_linux_kallsyms_info ki;
+	struct imee_linux_ksym sym;
+
+	REQUIRE(imee_linux_system_map_parse(text, sizeof(text) - 1, &banner, &ks) == 0);
+	imee_linux_kallsyms_info(ks, &ki);
+	EXPECT_U64(ki.kaslr_slide, 0);
+	EXPECT_INT(imee_linux_kallsyms_count(ks), 4);
+	EXPECT_INT(imee_linux_kallsyms_lookup_name(ks, "nf_hook", &sym, NULL), -ENOENT);
+	REQUIRE(imee_linux_kallsyms_lookup_name(ks, "init_task", &sym, NULL) == 0);
+	EXPECT_U64(sym.address, FL_INIT_TASK_VA);
+	EXPECT_INT(sym.type, 'D');
+	REQUIRE(imee_linux_kallsyms_lookup_name(ks, "fixed_percpu_data", &sym, NULL) == 0);
+	EXPECT_U64(sym.address, 0); /* not slid: not in the kernel image */
+	EXPECT_INT(sym.index, 0);
+	REQUIRE(imee_linux_kallsyms_lookup_address(ks, FL_BANNER_VA + 5, &sym) == 0);
+	EXPECT_STR(sym.name, "linux_banner");
+	imee_linux_kallsyms_free(ks);
+}
+
+/*
+ * The raw BTF with task_struct.comm moved to byte 224 (nothing there): a
+ * BTF of another build, as init_task reads by it.
+ */
+static void *btf_with_comm_moved(size_t *len)
+{
+	unsigned char *btf = kbtf_build(len, 0), *p;
+	uint32_t hdr_len, type_off, type_len, str_off, name_off, bits = KT_COMM * 8;
+	size_t i;
+
+	memcpy(&hdr_len, btf + 4, 4);
+	memcpy(&type_off, btf + 8, 4);
+	memcpy(&type_len, btf + 12, 4);
+	memcpy(&str_off, btf + 16, 4);
+	p = memmem(btf + hdr_len + str_off, *len - hdr_len - str_off, "\0comm\0", 6);
+	if (!p)
+		abort();
+	name_off = (uint32_t)(p + 1 - (btf + hdr_len + str_off));
+	/* struct btf_member: name_off, type, offset (in bits). */
+	for (i = hdr_len + type_off; i + 12 <= hdr_len + type_off + type_len; i += 4) {
+		uint32_t m[3];
+
+		memcpy(m, btf + i, 12);
+		if (m[0] == name_off && m[2] == bits) {
+			m[2] = 224 * 8;
+			memcpy(btf + i + 8, &m[2], 4);
+			return btf;
+		}
+	}
+	abort();
+}
+
+/*
+ * An ELF file (as a vmlinux is) whose .BTF section holds btf[0..len), and
+ * a .shstrtab: all libbpf's btf__parse_elf() looks at. Its path, in path.
+ */
+static void elf_with_btf(char *path, size_t size, const void *btf, size_t len)
+{
+	static const char names[] = "\0.BTF\0.shstrtab";
+	const size_t names_at = sizeof(Elf64_Ehdr) + len;
+	const size_t sh_at = (names_at + sizeof(names) + 7) & ~(size_t)7;
+	unsigned char *f = calloc(1, sh_at + 3 * sizeof(Elf64_Shdr));
+	Elf64_Ehdr eh = { .e_type = ET_REL,
+			  .e_machine = EM_X86_64,
+			  .e_version = EV_CURRENT,
+			  .e_shoff = sh_at,
+			  .e_ehsize = sizeof(Elf64_Ehdr),
+			  .e_shentsize = sizeof(Elf64_Shdr),
+			  .e_shnum = 3,
+			  .e_shstrndx = 2 };
+	Elf64_Shdr sh[3] = {
+		{ 0 },
+		{ .sh_name = 1,
+		  .sh_type = SHT_PROGBITS,
+		  .sh_offset = sizeof(Elf64_Ehdr),
+		  .sh_size = len,
+		  .sh_addralign = 4 },
+		{ .sh_name = 6,
+		  .sh_type = SHT_STRTAB,
+		  .sh_offset = names_at,
+		  .sh_size = sizeof(names),
+		  .sh_addralign = 1 },
+	};
+
+	if (!f)
+		abort();
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	memcpy(f, &eh, sizeof(eh));
+	memcpy(f + sizeof(eh), btf, len);
+	memcpy(f + names_at, names, sizeof(names));
+	memcpy(f + sh_at, sh, sizeof(sh));
+	temp_file(path, size, f, sh_at + sizeof(sh));
+	free(f);
+}
+
+/*
+ * A kernel without BTF in memory: named, with the way out; a BTF file
+ * gives the same results as the .BTF in memory did, and one of another
+ * build is refused.
+ */
+static void btf_override(void)
+{
+	struct imee_linux *mem_lx, *lx;
+	struct imee_linux_info info;
+	struct fake_linux g;
+	struct guest_tasks t;
+	char btf_path[64], map_path[64], bad_path[64];
+	size_t len;
+	void *btf;
+
+	fl_init(&g, false);
+	add_tasks(&g, &t);
+	mem_lx = open_guest(&g, false);
+	REQUIRE(mem_lx);
+	btf = kbtf_build(&len, g.btf_flags);
+	temp_file(btf_path, sizeof(btf_path), btf, len);
+	free(btf);
+	system_map_file(&g, map_path, sizeof(map_path));
+
+	/* The .BTF gone from memory. */
+	fl_w32(&g, FL_BTF_VA, 0);
+	EXPECT_INT(open_overrides(&g, NULL, NULL, &lx), -ENOENT);
+	EXPECT_HAS(imee_errmsg(), "the guest kernel's BTF was not found in memory");
+	EXPECT_HAS(imee_errmsg(), "give a BTF file as \"btf\"");
+
+	if (!EXPECT_INT(open_overrides(&g, NULL, btf_path, &lx), 0))
+		printf("# open: %s\n", imee_errmsg());
+	REQUIRE(lx);
+	imee_linux_get_info(lx, &info);
+	EXPECT(info.btf_from_file);
+	EXPECT(!info.symbols_from_file);
+	EXPECT_U64(info.btf_va, 0);
+	EXPECT_INT(info.btf_size, len);
+	imee_linux_get_info(mem_lx, &info);
+	{
+		struct imee_linux_info file_info;
+
+		imee_linux_get_info(lx, &file_info);
+		EXPECT_U64(file_info.btf_checksum, info.btf_checksum);
+		EXPECT_INT(file_info.cache, IMEE_LINUX_CACHE_OFF);
+	}
+	expect_same_tasks(&g, mem_lx, lx);
+	imee_linux_close(lx);
+
+	/* The same BTF as a vmlinux's .BTF section; an ELF file without one. */
+	{
+		char elf_path[64];
+		struct imee_linux_info file_info;
+
+		btf = kbtf_build(&len, g.btf_flags);
+		elf_with_btf(elf_path, sizeof(elf_path), btf, len);
+		free(btf);
+		if (!EXPECT_INT(open_overrides(&g, NULL, elf_path, &lx), 0))
+			printf("# open: %s\n", imee_errmsg());
+		REQUIRE(lx);
+		imee_linux_get_info(lx, &file_info);
+		EXPECT_U64(file_info.btf_checksum, info.btf_checksum);
+		expect_same_tasks(&g, mem_lx, lx);
+		imee_linux_close(lx);
+		unlink(elf_path);
+		elf_with_btf(elf_path, sizeof(elf_path), "", 0);
+		/* Named .BTF but empty: libbpf finds nothing to parse. */
+		EXPECT(open_overrides(&g, NULL, elf_path, &lx) < 0);
+		EXPECT_HAS(imee_errmsg(), elf_path);
+		unlink(elf_path);
+	}
+
+	/* Both overrides: nothing but the banner and the structures from memory. */
+	if (!EXPECT_INT(open_overrides(&g, map_path, btf_path, &lx), 0))
+		printf("# open: %s\n", imee_errmsg());
+	REQUIRE(lx);
+	expect_same_tasks(&g, mem_lx, lx);
+	imee_linux_close(lx);
+
+	/* Another build's BTF. */
+	btf = btf_with_comm_moved(&len);
+	temp_file(bad_path, sizeof(bad_path), btf, len);
+	free(btf);
+	EXPECT_INT(open_overrides(&g, NULL, bad_path, &lx), -ESTALE);
+	EXPECT_HAS(imee_errmsg(), "the BTF file does not match the guest's kernel");
+	EXPECT_INT(open_overrides(&g, map_path, bad_path, &lx), -ESTALE);
+	EXPECT_HAS(imee_errmsg(), "the System.map or the BTF file does not match");
+	unlink(bad_path);
+
+	/* Not a BTF file, and no file. */
+	EXPECT_INT(open_overrides(&g, NULL, map_path, &lx), -EBADMSG);
+	EXPECT_HAS(imee_errmsg(), "neither raw BTF");
+	EXPECT_INT(open_overrides(&g, NULL, "/nonexistent/vmlinux.btf", &lx), -ENOENT);
+	EXPECT_HAS(imee_errmsg(), "/nonexistent/vmlinux.btf");
+	EXPECT_HAS(imee_errmsg(), strerror(ENOENT));
+	unlink(btf_path);
+	unlink(map_path);
+	imee_linux_close(mem_lx);
+	fl_free(&g);
+}
+
 int main(void)
 {
 	int ret;
@@ -843,6 +1262,11 @@ int main(void)
 	tap_run(hidden, "hidden: pidlist against pslist, both ways; a failed view fails it");
 	tap_run(generic_walk, "walk: init_task's tasks as pslist, threads, pointers, bitfields");
 	tap_run(generic_walk_refused, "walk: unknown names and non-values refused, named");
+	tap_run(system_map_override, "System.map: the same symbols, tasks and tables; no cache");
+	tap_run(system_map_refused, "System.map: another kernel's, a bad or missing file: named");
+	tap_run(system_map_from_proc_kallsyms,
+		"System.map: /proc/kallsyms' format, modules left out");
+	tap_run(btf_override, "BTF file: for a kernel without .BTF; another build's refused");
 	ret = tap_done();
 	{
 		char cmd[128];

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -510,6 +511,157 @@ static void syscalldmp_and_modules(void)
 	EXPECT(ok(r));
 }
 
+/* Run a whole job file with the overrides given (NULL: none), on the fake's pid. */
+static json_t *run_overrides(const char *system_map, const char *btf, const char *jobs)
+{
+	static const char *const args[] = { "run", "-", NULL };
+	char text[8192], sm[600] = "", bt[600] = "";
+	json_error_t jerr;
+
+	if (system_map)
+		snprintf(sm, sizeof(sm), "\"system_map\": \"%s\", ", system_map);
+	if (btf)
+		snprintf(bt, sizeof(bt), "\"btf\": \"%s\", ", btf);
+	snprintf(text, sizeof(text), "{\"target\": {\"pid\": %d}, %s%s\"jobs\": [%s]}", FG_PID, sm,
+		 bt, jobs);
+	json_decref(doc);
+	doc = NULL;
+	subproc_run(fake, args, NULL, text, &res);
+	if (res.status == 0)
+		doc = json_loads(res.out, 0, &jerr);
+	else
+		printf("# imeectl exited with %d: %.*s\n", res.status, (int)strcspn(res.err, "\n"),
+		       res.err);
+	return doc;
+}
+
+/* A System.map line for the symbol at va in the guest, linked at link_text. */
+static void map_sym(FILE *f, uint64_t link_text, uint64_t va, char type, const char *name)
+{
+	fprintf(f, "%016" PRIx64 " %c %s\n", va - (uint64_t)FG_TEXT_VA + link_text, type, name);
+}
+
+/* The fake kernel's System.map, linked 4 MiB below where it runs (plus skew). */
+static void write_system_map(char *path, size_t size, uint64_t skew)
+{
+	const uint64_t link = (uint64_t)FG_TEXT_VA - 0x400000 + skew;
+	FILE *f;
+	int fd;
+
+	snprintf(path, size, "/tmp/imee-test-System.map-XXXXXX");
+	fd = mkstemp(path);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f)
+		abort();
+	fprintf(f, "0000000000000000 A fixed_percpu_data\n");
+	map_sym(f, link, FG_TEXT_VA, 'T', "_text");
+	map_sym(f, link, FG_TEXT_VA, 'T', "_stext");
+	map_sym(f, link, FG_FUNC_VA(3), 't', "func_003");
+	map_sym(f, link, FG_SYS_READ_VA, 'T', "__x64_sys_read");
+	map_sym(f, link, FG_SYS_NI_VA, 'T', "__x64_sys_ni_syscall");
+	map_sym(f, link, FG_ETEXT_VA, 'T', "_etext");
+	map_sym(f, link, FG_BANNER_VA, 'D', "linux_banner");
+	map_sym(f, link, FG_DATA_VA, 'D', "init_task");
+	map_sym(f, link, FG_DATA_VA + 0x100, 'D', "init_pid_ns");
+	map_sym(f, link, FG_PIDMAX_VA, 'd', "pid_max");
+	map_sym(f, link, FG_SCT_VA, 'D', "sys_call_table");
+	map_sym(f, link, FG_SCT_VA + 8 * FG_NR_SYSCALLS + 8, 'D', "vdso_image_64");
+	map_sym(f, link, FG_DATA_VA + 0x1000, 'B', "_end");
+	if (fclose(f))
+		abort();
+}
+
+/*
+ * "system_map": the symbols job and syscalldmp read the file's symbols,
+ * slid to the guest (4 MiB), as kallsyms gives them from memory; this
+ * guest has no BTF, which the Linux jobs name with the way out. A map of
+ * another kernel is a "mismatch"; a missing one is named; neither stops
+ * the other jobs.
+ */
+static void overrides(void)
+{
+	char map[64], skewed[64];
+	json_t *r, *v, *t, *entries;
+
+	write_system_map(map, sizeof(map), 0);
+	write_system_map(skewed, sizeof(skewed), 0x3000);
+	REQUIRE(run_overrides(map, NULL,
+			      "{\"id\": \"s\", \"type\": \"symbols\", \"names\": [\"_text\", "
+			      "\"pid_max\", \"fixed_percpu_data\", \"func_007\"]},"
+			      "{\"id\": \"c\", \"type\": \"symbols\"},"
+			      "{\"id\": \"sc\", \"type\": \"syscalldmp\"},"
+			      "{\"id\": \"p\", \"type\": \"pslist\"}"));
+	r = result("s");
+	REQUIRE(r && ok(r));
+	v = json_object_get(r, "value");
+	check_ksym(v, "_text", FG_TEXT_VA, "T");
+	check_ksym(v, "pid_max", FG_PIDMAX_VA, "d");
+	check_ksym(v, "fixed_percpu_data", 0, "A");
+	EXPECT(json_is_null(json_object_get(v, "func_007"))); /* not in this map */
+	EXPECT_STR(str(json_object_get(r, "kallsyms"), "system_map"), map);
+	EXPECT_STR(str(json_object_get(r, "kallsyms"), "kaslr_slide"), "0x400000");
+	r = result("c");
+	REQUIRE(r && ok(r));
+	EXPECT_STR(str(json_object_get(r, "value"), "base"), "0xffffffff81000000");
+	EXPECT_INT(num(json_object_get(r, "value"), "count"), 14);
+	r = result("sc");
+	REQUIRE(r && ok(r));
+	EXPECT_INT(num(r, "flagged"), 2);
+	t = json_object_get(json_object_get(r, "value"), "sys_call_table");
+	EXPECT_STR(str(t, "address"), "0xffffffff82000900");
+	entries = json_object_get(t, "entries");
+	REQUIRE(json_array_size(entries) == FG_NR_SYSCALLS);
+	check_sct_entry(json_array_get(entries, 0), 0, FG_SYS_READ_VA, "__x64_sys_read", NULL);
+	check_sct_entry(json_array_get(entries, 1), 1, FG_FUNC_VA(3), "func_003", "not-a-handler");
+	check_sct_entry(json_array_get(entries, 2), 2, FG_SCT_HOOK, NULL, "outside-text");
+	check_sct_entry(json_array_get(entries, 3), 3, FG_SYS_NI_VA, "__x64_sys_ni_syscall", NULL);
+	r = result("p");
+	REQUIRE(r);
+	EXPECT(!json_is_true(json_object_get(r, "ok")));
+	EXPECT_STR(code(r), "not-found");
+	EXPECT_HAS(str(json_object_get(r, "error"), "message"),
+		   "the guest kernel's BTF was not found in memory");
+	EXPECT_HAS(str(json_object_get(r, "error"), "message"), "give a BTF file as \"btf\"");
+
+	/* Another kernel's map; a missing file (with the BTF file missing too). */
+	REQUIRE(run_overrides(skewed, NULL,
+			      "{\"id\": \"s\", \"type\": \"symbols\"},"
+			      "{\"id\": \"p\", \"type\": \"pslist\"},"
+			      "{\"id\": \"b\", \"type\": \"banner\"}"));
+	EXPECT_STR(code(result("s")), "mismatch");
+	EXPECT_HAS(str(json_object_get(result("s"), "error"), "message"),
+		   "the System.map does not match the guest's kernel");
+	EXPECT_STR(code(result("p")), "mismatch");
+	EXPECT(ok(result("b")));
+	REQUIRE(run_overrides("/nonexistent/System.map", "/nonexistent/btf",
+			      "{\"id\": \"sc\", \"type\": \"syscalldmp\"},"
+			      "{\"id\": \"p\", \"type\": \"pslist\"}"));
+	EXPECT_STR(code(result("sc")), "not-found");
+	EXPECT_HAS(str(json_object_get(result("sc"), "error"), "message"),
+		   "System.map /nonexistent/System.map: No such file");
+	EXPECT_HAS(str(json_object_get(result("p"), "error"), "message"), "/nonexistent/");
+	EXPECT_INT(res.status, 0);
+
+	/* The symbols command takes it too. */
+	{
+		const char *args[] = { "symbols", "--pid", "4242", "--system-map",
+				       map,	  "_text", NULL };
+		json_error_t jerr;
+
+		json_decref(doc);
+		subproc_run(fake, args, NULL, NULL, &res);
+		REQUIRE(res.status == 0);
+		doc = json_loads(res.out, 0, &jerr);
+		REQUIRE(doc);
+		r = result("symbols");
+		REQUIRE(r && ok(r));
+		check_ksym(json_object_get(r, "value"), "_text", FG_TEXT_VA, "T");
+		EXPECT_STR(str(json_object_get(r, "kallsyms"), "system_map"), map);
+	}
+	unlink(map);
+	unlink(skewed);
+}
+
 /* --repeat: one line per round over one attach; --changes: the first in full, then changes. */
 static void repeat_rounds(void)
 {
@@ -595,6 +747,7 @@ int main(int argc, char **argv)
 	tap_run(info_command, "info: text and JSON");
 	tap_run(symbols, "run: symbols by name and count (both engines); the symbols command");
 	tap_run(syscalldmp_and_modules, "run: syscalldmp (both engines, max); modules without BTF");
+	tap_run(overrides, "run: system_map for symbols and syscalldmp; mismatch, missing, no BTF");
 	tap_run(repeat_rounds, "run --repeat: a line per round; --changes: only changes");
 	tap_run(walk_and_hidden_name_what_is_missing,
 		"run: walk and hidden without BTF: not-found");

@@ -522,6 +522,9 @@ struct imee_linux_kallsyms_info {
 	bool seqs_of_names; /* kallsyms_seqs_of_names is present (6.1.y, 6.2+) */
 	bool offsets_last; /* the tables after token_index (6.4+ order) */
 	bool absolute_percpu; /* negative offsets are relative to relative_base - 1 */
+	/* From a System.map (imee_linux_system_map_parse()): the *_va above are 0. */
+	bool from_system_map;
+	uint64_t kaslr_slide; /* System.map: what was added to its addresses */
 };
 
 /*
@@ -559,6 +562,30 @@ int imee_linux_kallsyms_lookup_name(const struct imee_linux_kallsyms *ks, const 
  */
 int imee_linux_kallsyms_lookup_address(const struct imee_linux_kallsyms *ks, uint64_t address,
 				       struct imee_linux_ksym *sym_ret);
+
+/* The largest System.map read (Debian 6.1's is about 6 MiB). */
+#define IMEE_LINUX_SYSTEM_MAP_MAX (256U << 20)
+
+/*
+ * The kernel's symbols from a System.map instead of its memory (an override
+ * for a kernel whose kallsyms imee cannot decode): one "ADDRESS TYPE NAME"
+ * per line, as nm prints them. /proc/kallsyms's format is taken too: its
+ * module symbols ("NAME\t[module]") are left out, as kallsyms in memory has
+ * none. The addresses are link-time ones: the KASLR slide is banner->va (the
+ * guest's linux_banner, from imee_linux_find_banner()) less the map's
+ * linux_banner, and must be a whole number of 2 MiB (the alignment of the
+ * kernel image), else the map is another kernel's (-ESTALE, "does not
+ * match"); every address in the kernel image range is slid by it. The
+ * result works as one loaded from memory, in address order. -ENOENT: no
+ * linux_banner in the map; -EBADMSG: a line that is not a symbol (named).
+ */
+int imee_linux_system_map_parse(const char *text, size_t len,
+				const struct imee_linux_banner *banner,
+				struct imee_linux_kallsyms **ks_ret);
+
+/* The same from a file (at most IMEE_LINUX_SYSTEM_MAP_MAX bytes); errors name it. */
+int imee_linux_system_map_load(const char *path, const struct imee_linux_banner *banner,
+			       struct imee_linux_kallsyms **ks_ret);
 
 /* ------------------------------------------------------------------ */
 /* Guest virtual memory, whatever the engine                           */
@@ -655,6 +682,15 @@ struct imee_linux_btf_find_opts {
  */
 int imee_linux_btf_load(const struct imee_vmem *vmem, const struct imee_linux_btf_find_opts *opts,
 			struct imee_linux_btf **btf_ret);
+
+/*
+ * The kernel's BTF from a file instead of its memory (an override for a
+ * kernel without CONFIG_DEBUG_INFO_BTF, or whose .BTF imee cannot find): raw
+ * BTF, as /sys/kernel/btf/vmlinux gives it, or an ELF file with a .BTF
+ * section (a vmlinux, read with libbpf's btf__parse_elf()). Checked and
+ * parsed as imee_linux_btf_parse() does (info.va is 0). Errors name the path.
+ */
+int imee_linux_btf_load_file(const char *path, struct imee_linux_btf **btf_ret);
 
 void imee_linux_btf_free(struct imee_linux_btf *btf);
 
@@ -765,6 +801,18 @@ struct imee_linux_open_opts {
 	 * $XDG_CACHE_HOME/imee, else $HOME/.cache/imee.
 	 */
 	const char *cache_dir;
+	/*
+	 * Overrides, for a kernel whose kallsyms or BTF imee cannot find in its
+	 * memory. system_map: the symbols come from this System.map
+	 * (imee_linux_system_map_load(); load_kallsyms is not called). btf: the
+	 * layouts from this BTF file (imee_linux_btf_load_file()), the .BTF in
+	 * memory is not looked for. With either, the cache is neither read nor
+	 * written (info.cache is IMEE_LINUX_CACHE_OFF: what a file says is never
+	 * mixed with what memory says), and init_task's comm, read with both, must
+	 * be "swapper..." (else -ESTALE: the override is another kernel's).
+	 */
+	const char *system_map;
+	const char *btf;
 };
 
 enum imee_linux_cache_state {
@@ -785,6 +833,8 @@ struct imee_linux_info {
 	enum imee_linux_cache_state cache;
 	char cache_path[IMEE_LINUX_PATH_MAX]; /* the cache file ("" when off) */
 	char cache_error[IMEE_ERRMSG_MAX]; /* why it could not be read or written */
+	bool symbols_from_file; /* opts.system_map was used */
+	bool btf_from_file; /* opts.btf was used (btf_va is 0) */
 };
 
 /*
@@ -797,7 +847,8 @@ struct imee_linux_info {
  * __start_BTF (else by scanning) and parsed, every field offset is resolved
  * and checked, and the cache file is written (atomically; failing to write
  * it is not an error: see info.cache). -ENOENT names what is missing (no
- * BTF, a symbol, a field).
+ * BTF, a symbol, a field) and, for kallsyms and BTF, the override that
+ * supplies it (opts.system_map, opts.btf).
  */
 int imee_linux_open(const struct imee_vmem *vmem, const struct imee_linux_open_opts *opts,
 		    struct imee_linux **lx_ret);
