@@ -11,8 +11,23 @@
  *
  * No VPID: the ImEE's linear translations are then tagged with VPID 0 and
  * flushed by every VM entry and exit, and its guest-physical ones are tagged
- * with its own EPT pointer, which no KVM guest uses. The ImEE's own TLB
- * flush (a new activation, a changed EPT entry) is INVEPT of its EPTP.
+ * with its own EPT pointer, which no KVM guest uses while the ImEE lives.
+ * The ImEE's own TLB flush (a new activation, a changed EPT entry) is
+ * INVEPT of its EPTP; leave() does one too, so that nothing tagged with it
+ * stays in a CPU's TLB once its tables are freed and reused.
+ *
+ * Accessed and dirty flags for EPT are enabled where the CPU has them: the
+ * CPU's accesses to the target's paging structures are then writes for
+ * EPT, so that the first walk through a target page table exits and the
+ * shared code maps a private copy (see ee.c). Without them a CPU must
+ * still fault on the A/D update itself, which hardware does; bochs does
+ * not (it writes A/D bits through a read-only EPT mapping), so there the
+ * target's tables would gain A bits.
+ *
+ * A VM exit loads the host state from the VMCS, not all of it as it was:
+ * the GDT and TSS limits (restored at leave(), as KVM does) and LDTR,
+ * which is null after an exit: enter() refuses a task with an LDT or with
+ * FS/GS selectors a VM exit cannot load (-EBUSY).
  *
  * Interrupts and NMIs exit (the NMI is then raised again on the host, as it
  * was consumed by the exit); every exception exits. This layer builds with
@@ -56,6 +71,8 @@ struct imee_vmx_gprs {
  * @loaded:	the VMCS is current on this CPU (between enter and leave)
  * @launched:	VMLAUNCH done since it was last cleared
  * @prev_vmcs:	the VMCS that was current before (KVM's), or -1
+ * @fs_sel:	the task's FS selector, loaded by VM exits
+ * @gs_sel:	its GS selector, likewise
  * @pin:	pin-based controls, adjusted to what the CPU allows
  * @proc:	primary processor-based controls, adjusted
  * @proc2:	secondary processor-based controls, adjusted
@@ -74,6 +91,7 @@ struct imee_vcpu {
 	bool loaded;
 	bool launched;
 	u64 prev_vmcs;
+	u16 fs_sel, gs_sel;
 	u32 pin, proc, proc2, exit_ctl, entry_ctl;
 };
 
@@ -190,7 +208,7 @@ static void vmx_destroy(struct imee_vcpu *v)
 static int vmx_create(struct imee_npt *npt, struct imee_vcpu **vcpup)
 {
 	struct imee_vcpu *v;
-	u64 basic;
+	u64 basic, caps;
 
 	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
 	if (!v)
@@ -209,6 +227,9 @@ static int vmx_create(struct imee_npt *npt, struct imee_vcpu **vcpup)
 	v->vmcs_pa = virt_to_phys(v->vmcs);
 	v->eptp = virt_to_phys(npt->root) | VMX_EPTP_MT_WB |
 		  ((EPT_LEVELS - 1) << 3);
+	if (!rdmsrl_safe(MSR_IA32_VMX_EPT_VPID_CAP, &caps) &&
+	    (caps & VMX_EPT_AD_BIT))
+		v->eptp |= VMX_EPTP_AD_ENABLE_BIT;
 	v->flush = true;
 	*vcpup = v;
 	return 0;
@@ -296,8 +317,8 @@ static void vmx_write_vmcs(struct imee_vcpu *v)
 	vmx_write(HOST_SS_SELECTOR, __KERNEL_DS);
 	vmx_write(HOST_DS_SELECTOR, 0);
 	vmx_write(HOST_ES_SELECTOR, 0);
-	vmx_write(HOST_FS_SELECTOR, 0);
-	vmx_write(HOST_GS_SELECTOR, 0);
+	vmx_write(HOST_FS_SELECTOR, v->fs_sel);
+	vmx_write(HOST_GS_SELECTOR, v->gs_sel);
 	vmx_write(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
 	rdmsrl(MSR_FS_BASE, val);
 	vmx_write(HOST_FS_BASE, val);
@@ -426,6 +447,14 @@ static int vmx_enter(struct imee_vcpu *v, struct imee_exit *exit)
 	if (!(cr4_read_shadow() & X86_CR4_VMXE))
 		return -EBUSY;	/* KVM has not turned VMX on here */
 	if (!v->loaded) {
+		u16 ldt;
+
+		/* what a VM exit cannot give back (see the top) */
+		asm volatile("sldt %0" : "=r"(ldt));
+		savesegment(fs, v->fs_sel);
+		savesegment(gs, v->gs_sel);
+		if (ldt || (v->fs_sel & 7) || (v->gs_sel & 7))
+			return -EBUSY;
 		v->prev_vmcs = vmx_vmptrst();
 		if (!vmx_vmptrld(v->vmcs_pa))
 			return -EBUSY;
@@ -462,10 +491,15 @@ static void vmx_leave(struct imee_vcpu *v)
 {
 	if (!v->loaded)
 		return;
+	vmx_invept(v->eptp);
 	vmx_vmclear(v->vmcs_pa);
-	if (v->prev_vmcs != ~0ULL)
-		vmx_vmptrld(v->prev_vmcs);
+	if (v->prev_vmcs != ~0ULL && !vmx_vmptrld(v->prev_vmcs))
+		pr_warn_once("cannot make VMCS %#llx current again\n",
+			     v->prev_vmcs);
 	v->loaded = false;
+	/* VM exits set the TSS limit to 0x67 and the GDT limit to 0xffff */
+	invalidate_tss_limit();
+	load_fixmap_gdt(raw_smp_processor_id());
 	/* the VMCS was cleared: everything is written again next time */
 	v->restart = true;
 }
