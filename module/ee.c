@@ -509,8 +509,8 @@ static u64 ee_sign_extend(u64 va, unsigned int levels)
 static int ee_target_cr3(struct imee_ee *ee, struct imee_run *run, u64 *cr3,
 			 u32 *levels)
 {
-	struct imee_vcpu_regs *regs;
-	u32 n;
+	struct imee_vcpu_regs regs;
+	int ret;
 
 	if (!(run->flags & IMEE_RUN_F_VCPU_CR3)) {
 		if (run->levels != 4 && run->levels != 5)
@@ -519,19 +519,11 @@ static int ee_target_cr3(struct imee_ee *ee, struct imee_run *run, u64 *cr3,
 		*levels = run->levels;
 		return 0;
 	}
-	if (run->vcpu >= imee_kvm_nr_vcpus(ee->s->kvm))
-		return -EINVAL;
-	regs = kvcalloc(run->vcpu + 1, sizeof(*regs), GFP_KERNEL_ACCOUNT);
-	if (!regs)
-		return -ENOMEM;
-	n = imee_kvm_vcpu_regs(ee->s->kvm, regs, run->vcpu + 1);
-	if (run->vcpu >= n) {
-		kvfree(regs);
-		return -EINVAL;
-	}
-	*cr3 = regs[run->vcpu].cr3;
-	*levels = (regs[run->vcpu].cr4 & X86_CR4_LA57) ? 5 : 4;
-	kvfree(regs);
+	ret = imee_kvm_vcpu_regs_one(ee->s->kvm, run->vcpu, &regs);
+	if (ret)
+		return ret;
+	*cr3 = regs.cr3;
+	*levels = (regs.cr4 & X86_CR4_LA57) ? 5 : 4;
 	if (run->flags & IMEE_RUN_F_PTI_KERNEL)
 		*cr3 &= ~0x1fffULL;
 	return 0;

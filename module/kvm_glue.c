@@ -284,3 +284,28 @@ u32 imee_kvm_vcpu_regs(struct kvm *kvm, struct imee_vcpu_regs *regs, u32 cap)
 	}
 	return n;
 }
+
+/**
+ * imee_kvm_vcpu_regs_one() - read the control registers of one vCPU
+ * @kvm:   the VM
+ * @index: the vCPU's index (creation order, as imee_kvm_vcpu_regs() lists)
+ * @regs:  filled in on success
+ *
+ * For the ImEE's activations: no allocation, no walk over every vCPU.
+ *
+ * Return: 0, or -EINVAL if the VM has no vCPU @index.
+ */
+int imee_kvm_vcpu_regs_one(struct kvm *kvm, u32 index,
+			   struct imee_vcpu_regs *regs)
+{
+	struct kvm_vcpu *vcpu;
+
+	if (index >= imee_kvm_nr_vcpus(kvm))
+		return -EINVAL;
+	/* online_vcpus is read first: the vCPU at @index is fully created */
+	vcpu = kvm_get_vcpu(kvm, index);
+	if (!vcpu)
+		return -EINVAL;
+	imee_kvm_read_vcpu(vcpu, regs);
+	return 0;
+}

@@ -63,5 +63,7 @@ void imee_kvm_unwatch_slots(struct imee_kvm_watch *watch);
 
 u32 imee_kvm_nr_vcpus(struct kvm *kvm);
 u32 imee_kvm_vcpu_regs(struct kvm *kvm, struct imee_vcpu_regs *regs, u32 cap);
+int imee_kvm_vcpu_regs_one(struct kvm *kvm, u32 index,
+			   struct imee_vcpu_regs *regs);
 
 #endif /* IMEE_KVM_GLUE_H */

@@ -246,7 +246,7 @@ static bool svm_cpu_ready(void)
 	return hsave != 0;
 }
 
-/* One VMRUN of @vmcb. Interrupts are off. */
+/* One VMRUN of @vmcb. Called with interrupts off; they are off on return. */
 static int svm_run(struct imee_vcpu *v, struct vmcb *vmcb)
 {
 	int faulted;
@@ -255,7 +255,16 @@ static int svm_run(struct imee_vcpu *v, struct vmcb *vmcb)
 		return -EBUSY;
 	vmcb->control.clean = 0;
 	imee_clgi();
+	/*
+	 * With V_INTR_MASKING, the host's RFLAGS.IF at VMRUN decides whether
+	 * physical interrupts are masked while the ImEE runs. Set it, so that
+	 * a host interrupt ends the run at once (INTR is intercepted) and an
+	 * activation never holds off the host's interrupts; GIF=0 keeps them
+	 * pending in host code all along. KVM does the same before its VMRUN.
+	 */
+	raw_local_irq_enable();
 	faulted = imee_svm_vmrun(__sme_pa(vmcb), &v->gprs);
+	raw_local_irq_disable();
 	imee_stgi();
 	/* a #VMEXIT clears DR7 */
 	if (hw_breakpoint_active())

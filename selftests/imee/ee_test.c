@@ -107,6 +107,20 @@ TEST(create_reports_the_hardware_and_is_one_per_session)
 	close(sfd);
 }
 
+/* imee.ko's max_run_ms parameter: the longest activation. */
+static int set_max_run_ms(unsigned int ms)
+{
+	FILE *f = fopen("/sys/module/imee/parameters/max_run_ms", "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%u\n", ms) > 0 ? 0 : -1;
+	if (fclose(f))
+		ret = -1;
+	return ret;
+}
+
 TEST(programs_are_checked_and_bounded)
 {
 	const char *target = lab_target("LA57");
@@ -163,6 +177,19 @@ TEST(programs_are_checked_and_bounded)
 	EXPECT_EQ(IMEE_STATUS_STEP_LIMIT, run.status);
 	EXPECT_EQ(100000, run.steps);
 	EXPECT_EQ(50000, run.regs[5]);
+
+	/*
+	 * Without a step limit (2^32 steps), max_run_ms ends it: host
+	 * interrupts must reach the host while the ImEE runs (the run makes
+	 * no other exit), or the activation would hold the CPU for all its
+	 * steps with interrupts held off.
+	 */
+	if (set_max_run_ms(300) == 0) {
+		EXPECT_EQ(-ETIME, ee_run(efd, args, 0, &run));
+		EXPECT_EQ(0, set_max_run_ms(10000));
+	} else {
+		TH_LOG("cannot set imee's max_run_ms: not checked");
+	}
 
 	/* a non-canonical load faults, an F load jumps with the fault code */
 	prog[0] = INSN(IMEE_OP_MOVK, 1, 0, 0, 0, 0x8000000000000000ULL);
