@@ -112,6 +112,32 @@ static int visit_pid(struct pid_walker *w, uint64_t index, uint64_t entry)
 }
 
 /*
+ * A pid that did not read consistently (err, -EBADMSG) may have been
+ * changing under us: a process exiting or starting while the guest runs.
+ * Read its slot again: a slot that changed gives its new content (nothing,
+ * or a new pid read once); a slot that did not is read once more, as exec
+ * moves a pid between tasks. What is still inconsistent then is an error.
+ */
+static int revisit_pid(struct pid_walker *w, uint64_t slot_addr, uint64_t index, uint64_t entry,
+		       int err)
+{
+	struct imee_error first = *imee_last_error();
+	uint64_t now;
+
+	if (linux_read_u64(w->vmem, slot_addr, &now))
+		goto keep;
+	if (!now || xa_is_internal(now) || (now & 1))
+		return 0; /* removed (or being replaced) since: not there */
+	err = visit_pid(w, index, now);
+	if (err != -EBADMSG || now != entry)
+		return err;
+keep:
+	/* report what was seen first */
+	return imee_fail_fault(first.err, first.fault, first.level, first.address, "%s",
+			       first.message);
+}
+
+/*
  * The node at addr, reached from slot offset of parent (0, 0 for the
  * root), covering indices from base; shift is what it must have (-1 for
  * the root: any).
@@ -163,6 +189,8 @@ static int visit_node(struct pid_walker *w, uint64_t addr, uint64_t parent, unsi
 					       "pid IDR: a leaf above the last level");
 		} else {
 			err = visit_pid(w, index, e);
+			if (err == -EBADMSG)
+				err = revisit_pid(w, addr + slot.off, index, e, err);
 		}
 		if (err)
 			return err;
