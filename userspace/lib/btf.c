@@ -344,6 +344,10 @@ static int load_at(const struct imee_vmem *vmem, uint64_t va, uint64_t want,
 				 "BTF at 0x%" PRIx64 ": the header describes %" PRIu64
 				 " bytes, the symbols %" PRIu64,
 				 va, size, want);
+	/* a header may claim up to IMEE_LINUX_BTF_MAX: its end must be readable first */
+	err = imee_vmem_read(vmem, va + size - 1, hdr, 1);
+	if (err)
+		return imee_fail_context(err, "the end of the BTF at 0x%" PRIx64, va);
 	buf = malloc((size_t)size);
 	if (!buf)
 		return imee_fail(-ENOMEM, "out of memory");
