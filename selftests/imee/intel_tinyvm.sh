@@ -4,40 +4,48 @@
 # Run inside the Intel lab's L1 (scripts/lab-intel), from the repository's
 # directory: starts tinyvm, attaches imee to it with imeectl, runs the same
 # read/translate jobs on the software engine and on the ImEE, and checks both
-# against tinyvm's own facts (expect.txt) and against each other.
+# against tinyvm's own facts (expect.txt) and against each other; then the
+# ImEE through the uapi (intel_test): a list walk in one activation,
+# consistency when tinyvm changes a mapping and a value between activations,
+# a small benchmark, and the errors once tinyvm has exited; at the end,
+# tinyvm's memory unchanged, rmmod imee, and a clean kernel log.
 #
-#   scripts/lab-intel --file /usr/bin/jq -- sh selftests/imee/intel_tinyvm.sh
+#   scripts/lab-intel --file /usr/bin/jq --file selftests/imee/intel_tinyvm.sh \
+#       -- sh selftests/imee/intel_tinyvm.sh
 #
-# Prints "INTEL-TINYVM engine=E ok=N bad=M" per engine and
-# "INTEL-TINYVM same=yes|no" (software and imee results equal, timing and
-# engine fields aside). Exit status 0 only if everything matched.
-# Engines to run: $ENGINES (default "software imee").
+# Prints a TAP stream on lines prefixed "INTEL-TAP " (what scripts/check
+# collects: the plan first, then each result as soon as it is known), the
+# details around it, and "INTEL-BENCH {...}" with the benchmark's numbers. Exit status 0 only if every test
+# passed.
 
 set -u
 BIN=${TINYVM:-build/lab-intel/bin/tinyvm}
 CTL=${IMEECTL:-build/bin/imeectl}
+IT=${INTEL_TEST:-build/lab-intel/bin/intel_test}
 D=/tmp/tinyvm
-ENGINES=${ENGINES:-software imee}
+PLAN=13
 mkdir -p $D
 status=0
+n=0
 
-$BIN --jobs $D > $D/facts 2> $D/tinyvm.err &
-tv=$!
-i=0
-while ! grep -q '^ready' $D/facts 2>/dev/null; do
-	sleep 1
-	i=$((i + 1))
-	if [ $i -gt 120 ] || ! kill -0 $tv 2>/dev/null; then
-		echo "INTEL-TINYVM tinyvm did not start"
-		cat $D/tinyvm.err
-		exit 1
+echo "INTEL-TAP 1..$PLAN"
+
+# tap ok|fail NAME: one TAP line, prefixed so that it stands out of the
+# details around it
+tap() {
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "INTEL-TAP ok $n - $2"
+	else
+		echo "INTEL-TAP not ok $n - $2"
+		status=1
 	fi
-done
-echo "--- tinyvm facts"
-cat $D/facts
-echo "--- imeectl info"
-$CTL info --pid $tv --json
-echo "info rc=$?"
+}
+
+finish() {
+	echo "INTEL-TINYVM done: $n of $PLAN tests ran, status $status"
+	exit $status
+}
 
 # The value of job $1 in result file $2, as one line (words for arrays).
 value() {
@@ -55,7 +63,35 @@ hexwords() {
 	done
 }
 
-for e in $ENGINES; do
+$BIN --jobs $D > $D/facts 2> $D/tinyvm.err &
+tv=$!
+i=0
+while ! grep -q '^ready' $D/facts 2>/dev/null; do
+	sleep 1
+	i=$((i + 1))
+	if [ $i -gt 120 ] || ! kill -0 $tv 2>/dev/null; then
+		cat $D/tinyvm.err
+		tap fail "tinyvm runs under KVM (kvm_intel, EPT $(cat /sys/module/kvm_intel/parameters/ept 2>/dev/null))"
+		# nothing else can run: the rest of the plan reports as missing
+		finish
+	fi
+done
+tap ok "tinyvm runs under KVM (kvm_intel, EPT $(cat /sys/module/kvm_intel/parameters/ept))"
+echo "--- tinyvm facts"
+cat $D/facts
+
+echo "--- imeectl info"
+$CTL info --pid $tv --json > $D/info.json 2>&1
+rc=$?
+cat $D/info.json
+hw=$(jq -r '.imee.hw // "none"' $D/info.json 2>/dev/null)
+if [ $rc -eq 0 ] && [ "$hw" = intel-vmx-ept ]; then
+	tap ok "imeectl info reports the ImEE hw intel-vmx-ept"
+else
+	tap fail "imeectl info reports the ImEE hw intel-vmx-ept (rc=$rc, hw=$hw)"
+fi
+
+for e in software imee; do
 	echo "--- engine $e"
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	$CTL run $D/$e.json > $D/$e.out 2> $D/$e.err
@@ -90,34 +126,100 @@ for e in $ENGINES; do
 		done
 	done < $D/expect.txt
 	echo "INTEL-TINYVM engine=$e rc=$rc ok=$ok bad=$bad"
-	[ $rc -eq 0 ] && [ $bad -eq 0 ] || status=1
+	if [ $rc -eq 0 ] && [ $bad -eq 0 ] && [ $ok -gt 0 ]; then
+		tap ok "engine $e: $ok facts match tinyvm"
+	else
+		tap fail "engine $e: $ok facts match tinyvm, $bad do not (imeectl rc=$rc)"
+	fi
 done
 
-if [ "$ENGINES" = "software imee" ]; then
-	norm='[.results[] | del(.engine, .time_ns, .stats, .timing)]'
-	if [ "$(jq -S -c "$norm" $D/software.out)" = "$(jq -S -c "$norm" $D/imee.out)" ]; then
-		echo "INTEL-TINYVM same=yes"
-	else
-		echo "INTEL-TINYVM same=no"
-		status=1
-	fi
+norm='[.results[] | del(.engine, .time_ns, .stats, .timing)]'
+a=$(jq -S -c "$norm" $D/software.out 2>&1)
+b=$(jq -S -c "$norm" $D/imee.out 2>&1)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then
+	tap ok "same results on both engines"
+else
+	tap fail "same results on both engines"
 fi
 
 # The ImEE through the uapi directly: a list walk in one activation, with
 # its counters (exits, nested page faults, A/D copies)
-IT=${INTEL_TEST:-build/lab-intel/bin/intel_test}
-if [ -x "$IT" ]; then
-	echo "--- intel_test"
-	$IT $D/facts 3 || status=1
+echo "--- intel_test"
+if $IT $D/facts 3; then
+	tap ok "intel_test: list walk in one activation (3 runs)"
+else
+	tap fail "intel_test: list walk in one activation (3 runs)"
 fi
 
-echo "--- tinyvm still running: $(kill -0 $tv 2>/dev/null && echo yes || echo no)"
-kill $tv
+echo "--- intel_test --flip"
+if $IT --flip $D/facts; then
+	tap ok "consistency: tinyvm remaps a page and changes a value between activations, the next activation sees the new ones (4 flips)"
+else
+	tap fail "consistency: tinyvm remaps a page and changes a value between activations, the next activation sees the new ones (4 flips)"
+fi
+
+echo "--- intel_test --bench"
+if $IT --bench $D/facts ${BENCH_ROUNDS:-11}; then
+	tap ok "bench: the 1000-hop chase ends at the same node on imee, software and legacy"
+else
+	tap fail "bench: the 1000-hop chase ends at the same node on imee, software and legacy"
+fi
+
+# imeectl bench needs a Linux guest (it finds linux_banner and super_blocks
+# with the guest's kallsyms): shown for the record, not counted
+echo "--- imeectl bench (needs a Linux guest; not counted)"
+$CTL bench --pid $tv --rounds 3 --json > $D/bench.out 2>&1
+echo "imeectl bench rc=$?"
+head -20 $D/bench.out
+
+echo "--- intel_test --dead (stops tinyvm)"
+if $IT --dead $D/facts; then
+	tap ok "IMEE_RUN and IMEE_CREATE after the VMM exited give ESRCH"
+else
+	tap fail "IMEE_RUN and IMEE_CREATE after the VMM exited give ESRCH"
+fi
+kill $tv 2>/dev/null
 wait $tv
+echo "tinyvm exited $?"
 cat $D/tinyvm.err
 u=$(grep '^unchanged=' $D/facts)
 echo "INTEL-TINYVM $u"
-case "$u" in unchanged=yes) ;; *) status=1 ;; esac
+case "$u" in
+unchanged=yes)	tap ok "target memory unchanged (tinyvm's own check at exit)" ;;
+*)		tap fail "target memory unchanged (tinyvm's own check at exit): ${u:-no report}" ;;
+esac
+
+echo "--- intel_test --attach-dead"
+if $IT --attach-dead $tv; then
+	tap ok "attach to an exited tinyvm gives ESRCH"
+else
+	tap fail "attach to an exited tinyvm gives ESRCH"
+fi
+
+echo "--- rmmod imee"
+if rmmod imee && ! grep -q '^imee ' /proc/modules && [ ! -e /dev/imee ]; then
+	tap ok "rmmod imee at the end"
+else
+	tap fail "rmmod imee at the end"
+fi
+
 echo "--- dmesg"
-dmesg | grep -i -E 'imee|vmx|kvm' | tail -30
-exit $status
+dmesg > $D/dmesg
+grep -i -E 'imee|vmx|kvm' $D/dmesg | tail -30
+# From imee's loading on: bochs's CPU model draws a warning at boot
+# (fpu__init_system_xstate: its XSAVE sizes), which is the emulator's, shown
+# here but not counted. An out-of-tree module without a signature taints the
+# kernel: expected.
+grep -E 'WARNING:' $D/dmesg | sed -n '1,3s/^/(boot, not counted) /p'
+bad=$(sed -n '/imee: version/,$p' $D/dmesg |
+	grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace|RIP:|imee.*(fail|error)' |
+	grep -v -E 'module verification failed|taints kernel')
+if ! grep -q 'imee: version' $D/dmesg; then
+	tap fail "dmesg clean after imee loaded (no warning, oops or imee error): no load message"
+elif [ -z "$bad" ]; then
+	tap ok "dmesg clean after imee loaded (no warning, oops or imee error)"
+else
+	echo "$bad" | head -20
+	tap fail "dmesg clean after imee loaded (no warning, oops or imee error)"
+fi
+finish

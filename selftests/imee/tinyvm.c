@@ -10,7 +10,11 @@
  *    the reverse of their physical order,
  *  - a page mapped at two virtual addresses (one user, one kernel-half),
  *  - a 2 MiB page (a PDE with PS set) with a pattern in every 4 KiB,
- *  - a counter the guest increments before every HLT.
+ *  - a counter the guest increments before every HLT,
+ *  - a "flip" page whose mapping tinyvm changes on SIGUSR1 (between two
+ *    frames, A and B) together with the value of the list's first record:
+ *    a reader must see the new mapping and value, never the stale ones,
+ *  - a ring of RING_NODES pointers over four pages, for pointer chases.
  *
  * The entries on the guest's own path (the identity-mapped first 2 MiB) have
  * their accessed and dirty bits set up front, so that the guest's CPU writes
@@ -25,11 +29,14 @@
  *
  * Usage: tinyvm [--seconds N] [--levels 4|5] [--jobs DIR]
  * Prints its facts on stdout as key=value lines, then "ready", then runs
- * for N seconds (default: until killed). --jobs DIR writes imeectl job files
+ * for N seconds (default: until killed). After each SIGUSR1 it prints
+ * "flipped=N" (N flips so far; odd N: frame B and value rec0_value + N)
+ * once the change is made. --jobs DIR writes imeectl job files
  * for these facts: DIR/software.json and DIR/imee.json (the same jobs on the
  * two engines) and DIR/expect.txt (the values the reads must give).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
@@ -62,6 +69,9 @@
 #define LIST_GPA0	0x32000ULL	/* first virtual page */
 #define LIST_GPA1	0x30000ULL	/* second virtual page */
 #define ALIAS_GPA	0x40000ULL
+#define FLIP_GPA_A	0x50000ULL
+#define FLIP_GPA_B	0x51000ULL
+#define RING_GPA	0x60000ULL	/* four pages */
 #define PT_POOL_GPA	0x80000ULL	/* page tables from here */
 #define PT_POOL_END	0x100000ULL
 #define BIG_GPA		0x400000ULL	/* 2 MiB aligned */
@@ -74,6 +84,10 @@
 #define ALIAS_VA1	0x00007f0000002000ULL
 #define ALIAS_VA2	0xffff888000200000ULL
 #define BIG_VA		0xffff888040000000ULL
+#define FLIP_VA		0xffff888000300000ULL
+#define RING_VA		0xffff888000400000ULL
+#define RING_NODES	64
+#define CHASE_HOPS	1000
 
 #define NR_RECORDS	6
 static const char tinyvm_string[] =
@@ -90,7 +104,8 @@ static uint8_t *mem;
 static uint64_t pt_next = PT_POOL_GPA;
 static uint64_t cr3;
 static int levels = 4;
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, flip_req;
+static unsigned int flips;
 
 static void die(const char *what)
 {
@@ -148,6 +163,25 @@ static void touch(uint64_t va)
 	}
 }
 
+/* The PTE of a 4 KiB mapping (the tables on its way must exist). */
+static uint64_t *pte_of(uint8_t *m, uint64_t va)
+{
+	uint64_t table = cr3;
+	int level;
+
+	for (level = levels; level > 1; level--)
+		table = ((uint64_t *)(m + table))[(va >> (12 + 9 * (level - 1))) & 511] &
+			0x000ffffffffff000ULL;
+	return (uint64_t *)(m + table) + ((va >> 12) & 511);
+}
+
+/* The ring: node i (16 bytes: next VA, index) on page i % 4. */
+static uint64_t ring_node_va(unsigned int i)
+{
+	i %= RING_NODES;
+	return RING_VA + (i % 4) * PAGE + 0x80 + (i / 4) * 0x40;
+}
+
 static uint64_t big_word(unsigned int page)
 {
 	return 0xb16b00b500000000ULL | page;
@@ -198,6 +232,21 @@ static void build_guest(void)
 		gpa_ptr(ALIAS_GPA)[i] = 0xa11a5000ULL + i;
 	map(ALIAS_VA1, ALIAS_GPA, 1, PTE_U | PTE_NX);
 	map(ALIAS_VA2, ALIAS_GPA, 1, PTE_W | PTE_NX);
+
+	/* the flip page: frame A now, B after a SIGUSR1 */
+	snprintf((char *)mem + FLIP_GPA_A, 64, "imee-tinyvm flip frame A");
+	snprintf((char *)mem + FLIP_GPA_B, 64, "imee-tinyvm flip frame B");
+	map(FLIP_VA, FLIP_GPA_A, 1, PTE_W | PTE_NX);
+
+	/* the ring */
+	for (i = 0; i < 4; i++)
+		map(RING_VA + i * PAGE, RING_GPA + i * PAGE, 1, PTE_NX);
+	for (i = 0; i < RING_NODES; i++) {
+		uint64_t *node = (uint64_t *)(mem + RING_GPA + (ring_node_va(i) - RING_VA));
+
+		node[0] = ring_node_va(i + 1);
+		node[1] = i;
+	}
 
 	/* a 2 MiB page */
 	for (i = 0; i < 512; i++)
@@ -273,6 +322,11 @@ static void facts(FILE *f, int vm_fd)
 		BIG_VA, BIG_GPA);
 	fprintf(f, "big_word_0x%x=0x%llx\n", 0x123000,
 		(unsigned long long)big_word(0x123));
+	fprintf(f, "flip_va=0x%llx\nflip_gpa_a=0x%llx\nflip_gpa_b=0x%llx\n",
+		FLIP_VA, FLIP_GPA_A, FLIP_GPA_B);
+	fprintf(f, "ring_head=0x%llx\nring_nodes=%d\nchase_hops=%d\nchase_end=0x%llx\n",
+		(unsigned long long)ring_node_va(0), RING_NODES, CHASE_HOPS,
+		(unsigned long long)ring_node_va(CHASE_HOPS));
 }
 
 /* imeectl job files for the facts, one per engine, and what they must give. */
@@ -349,8 +403,31 @@ static void write_jobs(const char *dir)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		flip_req = 1;
+	else
+		stop = 1;
+}
+
+/*
+ * Remap the flip page to the other frame and set rec0's value to the base
+ * plus the number of flips, in memory and in the copy that the end's check
+ * compares with (these are tinyvm's own changes, not a reader's).
+ */
+static void flip(uint8_t *snap)
+{
+	uint64_t rec0 = LIST_GPA0 + 0x40 + offsetof(struct record, value);
+	uint64_t frame, *pte;
+
+	flips++;
+	frame = flips & 1 ? FLIP_GPA_B : FLIP_GPA_A;
+	pte = pte_of(mem, FLIP_VA);
+	*pte = (*pte & ~0x000ffffffffff000ULL) | frame;
+	*pte_of(snap, FLIP_VA) = *pte;
+	*gpa_ptr(rec0) = 0x1111111111111111ULL + flips;
+	memcpy(snap + rec0, mem + rec0, 8);
+	printf("flipped=%u\n", flips);
+	fflush(stdout);
 }
 
 /* Compare memory with the copy, the counter's page aside. */
@@ -449,6 +526,7 @@ int main(int argc, char **argv)
 	memcpy(snap, mem, MEM_SIZE);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	facts(stdout, vm);
 	if (jobs)
 		write_jobs(jobs);
@@ -457,6 +535,10 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop) {
+		if (flip_req) {
+			flip_req = 0;
+			flip(snap);
+		}
 		if (ioctl(vcpu, KVM_RUN, 0) < 0) {
 			if (errno == EINTR)
 				continue;
