@@ -77,6 +77,7 @@ static int open_linux(struct run_linux *rl, const struct job *job, const struct 
 	IMEE_OPTS(imee_linux_open_opts, o, .banner = &rl->banner, .load_kallsyms = load_kallsyms,
 		  .load_arg = &loader, .paging = rl->walk.paging, .no_cache = rl->no_cache,
 		  .system_map = rl->system_map, .btf = rl->btf_file);
+	uint64_t kernel_cr3;
 	int err;
 
 	if (rl->tried)
@@ -90,9 +91,20 @@ static int open_linux(struct run_linux *rl, const struct job *job, const struct 
 	err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
 	if (!err)
 		err = imee_linux_open(vmem, &o, &rl->lx);
-	if (err)
+	if (err) {
 		rl->error = *imee_last_error();
-	return err;
+		return err;
+	}
+	/*
+	 * From now on, walk the kernel's own page table: the vCPU's CR3 may be
+	 * a process's, freed (and its page reused) when that process exits.
+	 */
+	if (!imee_linux_kernel_cr3(rl->lx, &mem, &rl->walk, &rl->banner, &kernel_cr3) &&
+	    kernel_cr3 != rl->walk.cr3) {
+		rl->walk.cr3 = kernel_cr3;
+		rl->walk_changed = true;
+	}
+	return 0;
 }
 
 /*
@@ -600,6 +612,7 @@ static void run_syscalls(struct run_linux *rl, const struct job *job, const stru
 void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result)
 {
 	struct imee_vmem vmem;
+	int opened;
 
 	if (!rl->vcpu) {
 		out_set(result, "ok", json_false());
@@ -613,11 +626,21 @@ void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result)
 		out_set(result, "error", out_last_error());
 		return;
 	}
+	opened = open_linux(rl, job, &vmem);
+	if (rl->walk_changed) {
+		/* the kernel's page table was found: read through it */
+		rl->walk_changed = false;
+		imee_vmem_release(&vmem);
+		if (job_vmem(rl, job, &vmem)) {
+			out_set(result, "ok", json_false());
+			out_set(result, "error", out_last_error());
+			return;
+		}
+	}
 	if (job->type == JOB_SYSCALLDMP) {
 		/* BTF (NR_syscalls) helps, but is not needed: a failure is no error here. */
-		open_linux(rl, job, &vmem);
 		run_syscalls(rl, job, &vmem, result);
-	} else if (open_linux(rl, job, &vmem)) {
+	} else if (opened) {
 		out_set(result, "ok", json_false());
 		out_set(result, "error", out_error(out_error_code(&rl->error), rl->error.message));
 	} else {

@@ -20,7 +20,9 @@
 struct run_linux {
 	struct imee_session *session;
 	const struct imee_vcpu_regs *vcpu; /* NULL when the target has none */
+	/* the vCPU's CR3 and paging mode; CR3 the kernel's own once it is known */
 	struct imee_walk_opts walk;
+	bool walk_changed; /* walk.cr3 became the kernel's: make the vmem again */
 	bool no_cache;
 	/* Overrides from the job file (NULL: from memory): see imee_linux_open_opts. */
 	const char *system_map;

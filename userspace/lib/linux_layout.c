@@ -361,6 +361,8 @@ int linux_build_format(const struct linux_build *b, char **text_ret)
 	put(&s, "sym __start_BTF 0x%" PRIx64 "\n", b->sym.btf);
 	put(&s, "sym btf_size 0x%" PRIx64 "\n", b->sym.btf_size);
 	put(&s, "sym modules 0x%" PRIx64 "\n", b->sym.modules);
+	if (b->sym.top_pgt)
+		put(&s, "sym init_top_pgt 0x%" PRIx64 "\n", b->sym.top_pgt);
 	for (i = 0; i < IMEE_ARRAY_SIZE(entries); i++) {
 		const struct entry *e = &entries[i];
 		const uint64_t *v = cu64_at(&b->layout, e->at);
@@ -465,12 +467,12 @@ static int parse_line(const char *p, const char *end, struct linux_build *b, boo
 	}
 	if (word(&p, end, "sym")) {
 		static const char *const names[] = {
-			"init_task",   "init_pid_ns", "linux_banner",
-			"__start_BTF", "btf_size",    "modules",
+			"init_task", "init_pid_ns", "linux_banner", "__start_BTF",
+			"btf_size",  "modules",	    "init_top_pgt", /* optional: seen[10] */
 		};
 		uint64_t *dst[] = {
-			&b->sym.init_task, &b->sym.init_pid_ns, &b->sym.banner,
-			&b->sym.btf,	   &b->sym.btf_size,	&b->sym.modules,
+			&b->sym.init_task, &b->sym.init_pid_ns, &b->sym.banner,	 &b->sym.btf,
+			&b->sym.btf_size,  &b->sym.modules,	&b->sym.top_pgt,
 		};
 
 		for (i = 0; i < IMEE_ARRAY_SIZE(names); i++) {

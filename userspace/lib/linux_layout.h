@@ -69,6 +69,7 @@ struct linux_symbols {
 	uint64_t btf; /* __start_BTF */
 	uint64_t btf_size; /* __stop_BTF - __start_BTF */
 	uint64_t modules; /* the list of modules (0: the kernel has none) */
+	uint64_t top_pgt; /* init_top_pgt, the kernel's own page table (0: unknown) */
 };
 
 /* A range of guest bytes, relative to _text, and their checksum. */

@@ -91,7 +91,7 @@ static int check_entry(struct imee_linux *lx, const struct imee_vmem *vmem,
 		return imee_fail(-EBADMSG, "cache: linux_banner's offset implausible");
 	if (b->sym.init_task > IMAGE_SPAN || b->sym.init_pid_ns > IMAGE_SPAN ||
 	    b->sym.btf > IMAGE_SPAN || !b->sym.btf_size || b->sym.btf_size > IMEE_LINUX_BTF_MAX ||
-	    b->sym.modules > IMAGE_SPAN)
+	    b->sym.modules > IMAGE_SPAN || b->sym.top_pgt > IMAGE_SPAN)
 		return imee_fail(-EBADMSG, "cache: symbol offsets implausible");
 	err = linux_layout_check(&b->layout);
 	if (err)
@@ -286,7 +286,7 @@ static int build(struct imee_linux *lx, const struct imee_vmem *vmem,
 	struct imee_linux_kallsyms *ks = NULL;
 	struct imee_linux_btf_info bi;
 	struct linux_build *b = &lx->build;
-	uint64_t text, init_task, init_pid_ns, stop_btf, end, modules;
+	uint64_t text, init_task, init_pid_ns, stop_btf, end, modules, top_pgt = 0;
 	int err;
 
 	err = load_symbols(o, &ks);
@@ -306,6 +306,7 @@ static int build(struct imee_linux *lx, const struct imee_vmem *vmem,
 	if (err)
 		goto out;
 	global_symbol(ks, "modules", &modules);
+	global_symbol(ks, "init_top_pgt", &top_pgt);
 	if (text % TEXT_ALIGN || text < IMEE_LINUX_KERNEL_IMAGE_START ||
 	    text >= IMEE_LINUX_KERNEL_IMAGE_END) {
 		err = imee_fail(-EBADMSG, "kallsyms: _text at 0x%" PRIx64 " is implausible", text);
@@ -337,6 +338,8 @@ static int build(struct imee_linux *lx, const struct imee_vmem *vmem,
 		err = relative(bi.va, text, "__start_BTF", &b->sym.btf);
 	if (!err && modules)
 		err = relative(modules, text, "modules", &b->sym.modules);
+	if (!err && top_pgt)
+		err = relative(top_pgt, text, "init_top_pgt", &b->sym.top_pgt);
 	/* The cache's keys: not with overrides, which are never cached. */
 	if (!err && !o->system_map && !o->btf)
 		err = ksyms_ranges(vmem, ks, text, b);
@@ -475,5 +478,40 @@ int imee_linux_btf(struct imee_linux *lx, const struct imee_vmem *vmem,
 		lx->btf = btf;
 	}
 	*btf_ret = lx->btf;
+	return 0;
+}
+
+int imee_linux_kernel_cr3(const struct imee_linux *lx, const struct imee_mem *mem,
+			  const struct imee_walk_opts *walk, const struct imee_linux_banner *banner,
+			  uint64_t *cr3_ret)
+{
+	struct imee_walk_opts o;
+	struct imee_walk w;
+	uint64_t va, pa;
+	int err;
+
+	if (!lx || !mem || !walk || !banner || !cr3_ret)
+		return imee_fail(-EINVAL, "kernel CR3: bad arguments");
+	if (!lx->build.sym.top_pgt)
+		return imee_fail(-ENOENT, "the kernel's init_top_pgt is not known");
+	/* the kernel image is contiguous, physically as virtually */
+	va = lx->text + lx->build.sym.top_pgt;
+	if ((va > banner->va ? va - banner->va : banner->va - va) > IMAGE_SPAN)
+		return imee_fail(-EBADMSG, "init_top_pgt at 0x%" PRIx64 " is implausible", va);
+	pa = banner->pa + (va - banner->va);
+	if (pa & 0xfff)
+		return imee_fail(-EBADMSG, "init_top_pgt at 0x%" PRIx64 " is not page-aligned", pa);
+	/* it must map the kernel as the vCPU's own table does */
+	o = *walk;
+	o.cr3 = pa;
+	err = imee_walk(mem, &o, banner->va, &w);
+	if (err)
+		return err;
+	if (w.fault != IMEE_FAULT_NONE || w.pa != banner->pa)
+		return imee_fail(-EBADMSG,
+				 "init_top_pgt at 0x%" PRIx64 " does not map linux_banner as the"
+				 " vCPU's page table does",
+				 pa);
+	*cr3_ret = pa;
 	return 0;
 }

@@ -157,6 +157,7 @@ static size_t kernel_symbols(const struct fake_linux *g, struct ksb_sym *syms)
 	syms[n++] = (struct ksb_sym){ "__stop_BTF", 'R', FL_BTF_VA + g->btf_len, false };
 	syms[n++] = (struct ksb_sym){ "init_task", 'D', FL_INIT_TASK_VA, false };
 	syms[n++] = (struct ksb_sym){ "init_pid_ns", 'D', FL_INIT_PID_NS_VA, false };
+	syms[n++] = (struct ksb_sym){ "init_top_pgt", 'D', FL_TOP_PGT_VA, false };
 	syms[n++] = (struct ksb_sym){ "modules", 'D', FL_MODULES_HEAD_VA, false };
 	syms[n++] = (struct ksb_sym){ "modules", 'd', FL_MODULES_HEAD_VA + 0x1000, false };
 	syms[n++] = (struct ksb_sym){ "_end", 'B', FL_TEXT_VA + 0x600000, false };
@@ -259,6 +260,14 @@ void fl_init_flags(struct fake_linux *g, bool la57, unsigned int btf_flags)
 	btf = kbtf_build(&g->btf_len, btf_flags);
 	fl_write(g, FL_BTF_VA, btf, g->btf_len);
 	free(btf);
+	/* the kernel's own page table: the same top level as the "vCPU's" */
+	{
+		unsigned char top[4096];
+
+		if (g->mem.ops->read(g->mem.ctx, root, top, sizeof(top)))
+			abort();
+		fl_write(g, FL_TOP_PGT_VA, top, sizeof(top));
+	}
 	put_kallsyms(g);
 	put_syscall_tables(g);
 	put_init_task(g);

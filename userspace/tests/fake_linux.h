@@ -47,6 +47,8 @@ extern const char *const fl_handler_names[FL_NR_HANDLERS];
  * and the module area, where fl_module() puts struct modules.
  */
 #define FL_MODULES_HEAD_VA (FL_TEXT_VA + 0x402000)
+/* init_top_pgt: a copy of the top-level table of g->walk.cr3, in the image */
+#define FL_TOP_PGT_VA (FL_TEXT_VA + 0x404000)
 #define FL_MODULE_AREA_VA 0xffffffffc0000000ULL
 #define FL_MODULE_AREA_SIZE (2ULL << 20)
 

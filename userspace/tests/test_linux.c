@@ -1244,6 +1244,29 @@ static void btf_override(void)
 	fl_free(&g);
 }
 
+/* The kernel's own page table, from init_top_pgt, replaces a vCPU's CR3. */
+static void kernel_cr3(void)
+{
+	struct imee_linux_banner banner = fl_banner();
+	struct fake_linux g;
+	struct imee_linux *lx;
+	uint64_t cr3 = 0, zero[512] = { 0 };
+
+	fl_init(&g, false);
+	lx = open_guest(&g, false);
+	REQUIRE(lx);
+	EXPECT_INT(imee_linux_kernel_cr3(lx, &g.mem, &g.walk, &banner, &cr3), 0);
+	/* the image is mapped linearly: init_top_pgt's physical address */
+	EXPECT_U64(cr3, banner.pa + (FL_TOP_PGT_VA - FL_BANNER_VA));
+	EXPECT(cr3 != g.walk.cr3);
+	/* a table that does not map the kernel is refused */
+	fl_write(&g, FL_TOP_PGT_VA, zero, sizeof(zero));
+	EXPECT_INT(imee_linux_kernel_cr3(lx, &g.mem, &g.walk, &banner, &cr3), -EBADMSG);
+	EXPECT_INT(imee_linux_kernel_cr3(NULL, &g.mem, &g.walk, &banner, &cr3), -EINVAL);
+	imee_linux_close(lx);
+	fl_free(&g);
+}
+
 int main(void)
 {
 	int ret;
@@ -1267,6 +1290,7 @@ int main(void)
 	tap_run(system_map_from_proc_kallsyms,
 		"System.map: /proc/kallsyms' format, modules left out");
 	tap_run(btf_override, "BTF file: for a kernel without .BTF; another build's refused");
+	tap_run(kernel_cr3, "the kernel's own page table (init_top_pgt), checked");
 	ret = tap_done();
 	{
 		char cmd[128];

@@ -855,6 +855,17 @@ int imee_linux_open(const struct imee_vmem *vmem, const struct imee_linux_open_o
 
 void imee_linux_close(struct imee_linux *lx);
 
+/*
+ * The kernel's own page table (init_top_pgt, as a CR3 value without flags),
+ * checked to map linux_banner where walk (a vCPU's CR3) maps it. A vCPU's
+ * CR3 is often a process's, whose page table is freed when it exits, while
+ * the guest runs on: the kernel's stays. -ENOENT when the kernel's symbols
+ * did not give it (a System.map without it, an older cache entry).
+ */
+int imee_linux_kernel_cr3(const struct imee_linux *lx, const struct imee_mem *mem,
+			  const struct imee_walk_opts *walk, const struct imee_linux_banner *banner,
+			  uint64_t *cr3_ret);
+
 void imee_linux_get_info(const struct imee_linux *lx, struct imee_linux_info *info_ret);
 
 /*
