@@ -206,6 +206,23 @@ int lab_guest_ram(const char *target, struct lab_range *ranges, int max)
 	return n;
 }
 
+/* The last lines of L1's kernel log that match pattern, as TAP comments. */
+static void log_kernel_tail(const char *pattern)
+{
+	char *cmd = NULL, *out = NULL;
+
+	if (asprintf(&cmd, "dmesg | grep -E '%s' | tail -n 8", pattern) < 0)
+		return;
+	if (run_capture(cmd, &out) == 0 && out) {
+		char *line, *save = NULL;
+
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			fprintf(stderr, "# kernel: %s\n", line);
+	}
+	free(out);
+	free(cmd);
+}
+
 int lab_imeectl_run(const char *job_json, json_t **doc)
 {
 	char path[] = "/tmp/imee-selftest-job-XXXXXX";
@@ -236,6 +253,9 @@ int lab_imeectl_run(const char *job_json, json_t **doc)
 		*doc = json_loads(out, 0, &err);
 		if (!*doc)
 			fprintf(stderr, "# imeectl printed no JSON: %.300s\n", out);
+		/* an error that points to the kernel log: show it with the test */
+		if (strstr(out, "see the kernel log"))
+			log_kernel_tail("imee|ImEE");
 	}
 	free(out);
 	return rc;
