@@ -69,6 +69,28 @@ static int find_banner(struct run_linux *rl, const struct job *job)
 	return err;
 }
 
+/*
+ * Take the vCPU's CR3 anew; false if it did not change. The kernel is
+ * found through it, and it may be a process's that exited meanwhile (its
+ * page table freed and reused): then the search fails, and is worth
+ * another try through the CR3 the vCPU has now.
+ */
+static bool fresh_cr3(struct run_linux *rl)
+{
+	const struct imee_vcpu_regs *vcpus;
+	struct imee_vcpu_regs now;
+	size_t nr = imee_session_vcpus(rl->session, &vcpus);
+
+	if (!rl->vcpu || rl->vcpu < vcpus || rl->vcpu >= vcpus + nr ||
+	    imee_session_vcpu_now(rl->session, (size_t)(rl->vcpu - vcpus), &now) ||
+	    now.cr3 == rl->walk.cr3)
+		return false;
+	rl->walk.cr3 = now.cr3;
+	return true;
+}
+
+#define DISCOVERY_ATTEMPTS 3
+
 /* Learn the kernel (once per run), with the engine of the first Linux job. */
 static int open_linux(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem)
 {
@@ -77,24 +99,42 @@ static int open_linux(struct run_linux *rl, const struct job *job, const struct 
 	IMEE_OPTS(imee_linux_open_opts, o, .banner = &rl->banner, .load_kallsyms = load_kallsyms,
 		  .load_arg = &loader, .paging = rl->walk.paging, .no_cache = rl->no_cache,
 		  .system_map = rl->system_map, .btf = rl->btf_file);
+	unsigned int attempt;
 	uint64_t kernel_cr3;
 	int err;
 
 	if (rl->tried)
 		return rl->lx ? 0 : rl->error.err;
 	rl->tried = true;
-	err = find_banner(rl, job);
-	if (err) {
-		rl->error = rl->banner_error;
-		return err;
+	for (attempt = 1;; attempt++) {
+		struct imee_vmem again;
+		bool own = false;
+
+		err = find_banner(rl, job);
+		if (err) {
+			rl->error = rl->banner_error;
+		} else {
+			/* a later attempt reads through the new CR3 */
+			if (attempt > 1) {
+				err = job_vmem(rl, job, &again);
+				own = !err;
+			}
+			if (!err)
+				err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
+			if (!err)
+				err = imee_linux_open(own ? &again : vmem, &o, &rl->lx);
+			if (err)
+				rl->error = *imee_last_error();
+			if (own)
+				imee_vmem_release(&again);
+		}
+		if (!err || attempt == DISCOVERY_ATTEMPTS || !fresh_cr3(rl))
+			break;
+		rl->walk_changed = true;
+		rl->banner_tried = false;
 	}
-	err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
-	if (!err)
-		err = imee_linux_open(vmem, &o, &rl->lx);
-	if (err) {
-		rl->error = *imee_last_error();
+	if (err)
 		return err;
-	}
 	/*
 	 * From now on, walk the kernel's own page table: the vCPU's CR3 may be
 	 * a process's, freed (and its page reused) when that process exits.

@@ -143,6 +143,27 @@ fail:
 	return err;
 }
 
+int imee_session_vcpu_now(struct imee_session *s, size_t index, struct imee_vcpu_regs *regs_ret)
+{
+	struct imee_session_info info;
+	struct imee_memslot *slots = NULL;
+	struct imee_vcpu_regs *vcpus = NULL;
+	int err;
+
+	if (!s || !regs_ret)
+		return imee_fail(-EINVAL, "no session");
+	err = query_info(s->fd, &info, &slots, &vcpus);
+	if (err)
+		return err;
+	if (index < info.nr_vcpus)
+		*regs_ret = vcpus[index];
+	else
+		err = imee_fail(-ENOENT, "the target has no vCPU at index %zu", index);
+	free(slots);
+	free(vcpus);
+	return err;
+}
+
 int imee_session_refresh(struct imee_session *s)
 {
 	struct imee_session_info info;

@@ -390,6 +390,13 @@ void imee_session_detach(struct imee_session *session);
  */
 int imee_session_refresh(struct imee_session *session);
 
+/*
+ * The registers of vCPU index (in imee_session_vcpus() order) as they are
+ * now, without a refresh: what imee_session_vcpus() gives stays valid.
+ */
+int imee_session_vcpu_now(struct imee_session *session, size_t index,
+			  struct imee_vcpu_regs *regs_ret);
+
 /* 0 while the target lives, -ESRCH once its VMM is gone, or another -errno. */
 int imee_session_check_alive(struct imee_session *session);
 
