@@ -4,7 +4,8 @@
  * fuzz/corpus/): synthetic kallsyms images in every layout recognised,
  * the synthetic kernel BTF in each variant, page tables of both depths
  * with every page size, and the synthetic Linux guest's objects with
- * processes, threads, pids and modules. Built and run by
+ * processes, threads, pids and modules, and agent programs over
+ * fuzz_prog.c's guest. Built and run by
  * `make fuzz-seeds`; the output is deterministic, so the files change only
  * when the builders (tests/ksyms_build.c, kbtf_build.c, fake_linux.c) do.
  *
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "fuzz_linux.h"
+#include "fuzz_prog.h"
 #include "kbtf_build.h"
 #include "ksyms_build.h"
 
@@ -266,6 +268,231 @@ static void linux_seeds(void)
 	fl_free(&g);
 }
 
+/* ------------------------------------------------------------------ */
+/* Agent programs: fuzz_prog.h's header, then the instructions         */
+
+#define I(op, dst, src, size, off, imm) fp_insn(IMEE_OP_##op, dst, src, size, off, imm)
+#define NI(a) (sizeof(a) / sizeof((a)[0]))
+
+struct prog_hdr {
+	uint8_t flags;
+	uint8_t abort_at;
+	uint8_t slot;
+	uint32_t max_steps; /* 1..FP_SHORT_STEPS, or FP_MAX_STEPS with FP_F_LONG */
+	uint32_t out_cap;
+	uint64_t physmap_size;
+	uint64_t regs[8];
+};
+
+static void prog_seed(const char *name, const struct prog_hdr *h, const struct imee_insn *insns,
+		      size_t nr)
+{
+	unsigned char buf[FP_HDR + 64 * sizeof(struct imee_insn)];
+	unsigned int i;
+
+	if (nr > 64)
+		abort();
+	memset(buf, 0, FP_HDR);
+	buf[FP_OFF_FLAGS] = h->flags;
+	buf[FP_OFF_ABORT] = h->abort_at;
+	buf[FP_OFF_SLOT] = h->slot;
+	fp_put_le(buf + FP_OFF_STEPS, h->max_steps - 1, 4);
+	fp_put_le(buf + FP_OFF_OUT_CAP, h->out_cap, 4);
+	fp_put_le(buf + FP_OFF_PHYSMAP, h->physmap_size, 8);
+	for (i = 0; i < 8; i++)
+		fp_put_le(buf + FP_OFF_REGS + 8 * i, h->regs[i], 8);
+	memcpy(buf + FP_HDR, insns, nr * sizeof(*insns));
+	put_file("prog", name, buf, FP_HDR + nr * sizeof(*insns));
+}
+
+/* Every kind of fault, each caught by an F variant whose handler emits it. */
+static void prog_fault_seed(const char *name, uint8_t flags)
+{
+	const struct imee_insn insns[] = {
+		/* virtual: not mapped, not RAM, a bad entry */
+		I(MOVK, 1, 0, 0, 0, FP_DATA_VA + 3 * 4096),
+		I(LDF, 2, 1, 8, 0, 0),
+		I(EMIT, 2, 0, 1, 0, 0),
+		I(LDF, 2, 1, 4, 4096, 0),
+		I(EMIT, 2, 0, 1, 0, 0),
+		I(LDF, 2, 1, 2, 8192, 0),
+		I(EMIT, 2, 0, 1, 0, 0),
+		/* across into the hole: the fault is at the page boundary */
+		I(MOVK, 3, 0, 0, 0, 64),
+		I(COPYF, 3, 1, 0, -16, 0),
+		I(EMIT, 3, 0, 1, 0, 0),
+		/* past the lower half: non-canonical in 4-level */
+		I(MOVK, 1, 0, 0, 0, FP_LOW_TOP_VA + 0xffc),
+		I(LDF, 2, 1, 8, 0, 0),
+		I(EMIT, 2, 0, 1, 0, 0),
+		I(MOVK, 1, 0, 0, 0, FP_LA57_VA),
+		I(LDF, 2, 1, 8, 0, 0),
+		I(EMIT, 2, 0, 8, 0, 0),
+		/* wrapping past the top, where page 0 is mapped */
+		I(MOVK, 1, 0, 0, 0, FP_TOP_VA + 0xff0),
+		I(MOVK, 3, 0, 0, 0, 32),
+		I(COPYF, 3, 1, 0, 0, 0),
+		I(EMIT, 3, 0, 1, 0, 0),
+		/* physical: the hole, the end of RAM, the top */
+		I(MOVK, 1, 0, 0, 0, 0x500000),
+		I(LDPF, 2, 1, 8, 0, 0),
+		I(EMIT, 2, 0, 1, 0, 0),
+		I(MOVK, 1, 0, 0, 0, FP_RAM_END - 4),
+		I(LDPF, 2, 1, 8, 0, 0),
+		I(EMIT, 2, 0, 1, 0, 0),
+		I(MOVK, 1, 0, 0, 0, ~3ULL),
+		I(MOVK, 3, 0, 0, 0, 8),
+		I(COPYPF, 3, 1, 0, 0, 0),
+		I(EMIT, 3, 0, 1, 0, 0),
+		I(EXIT, 0, 0, 0, 0, 0),
+	};
+	struct prog_hdr h = { .flags = flags, .max_steps = 1000, .out_cap = 4096 };
+
+	prog_seed(name, &h, insns, NI(insns));
+}
+
+static void prog_seeds(void)
+{
+	const uint64_t head = fp_list_node_va(0);
+	/* r0: the node, r2: at most 1000 of them */
+	const struct imee_insn list[] = {
+		I(MOVK, 2, 0, 0, 0, 1000),  I(LD, 1, 0, 8, 8, 0),   I(EMIT, 1, 0, 4, 0, 0),
+		I(LD, 0, 0, 8, 0, 0),	    I(SUBK, 2, 0, 0, 0, 1), I(JEQK, 2, 0, 0, 1, 0),
+		I(JNEK, 0, 0, 0, -6, head), I(EXIT, 0, 0, 0, 0, 0),
+	};
+	const struct imee_insn copy[] = {
+		/* across two pages that are apart in RAM */
+		I(MOVK, 0, 0, 0, 0, FP_DATA_VA + 0x800),
+		I(MOVK, 1, 0, 0, 0, 4096),
+		I(COPY, 1, 0, 0, 0, 0),
+		/* the last page of RAM, from its physical address */
+		I(MOVK, 2, 0, 0, 0, FP_RAM_END - 0x1800),
+		I(COPYP, 1, 2, 0, 0, 0),
+		/* a 2 MiB and a 1 GiB page */
+		I(MOVK, 3, 0, 0, 0, FP_2M_VA + 0x1ff000),
+		I(COPY, 1, 3, 0, 0, 0),
+		I(MOVK, 3, 0, 0, 0, FP_1G_VA + 0x3ff800),
+		I(COPYF, 1, 3, 0, 0, 1),
+		I(EXIT, 0, 0, 0, 0, 0),
+		I(EMIT, 1, 0, 8, 0, 0),
+		I(JA, 0, 0, 0, -3, 0),
+	};
+	const struct imee_insn spin[] = {
+		I(ADDK, 0, 0, 0, 0, 1),
+		I(JA, 0, 0, 0, -2, 0),
+	};
+	const struct imee_insn alu[] = {
+		I(MOVK, 1, 0, 0, 0, 0xfedcba9876543210ULL),
+		I(MOV, 2, 1, 0, 0, 0),
+		I(ADD, 2, 1, 0, 0, 0),
+		I(SUBK, 2, 0, 0, 0, 3),
+		I(SUB, 2, 1, 0, 0, 0),
+		I(MULK, 2, 0, 0, 0, 0x9e3779b97f4a7c15ULL),
+		I(MUL, 2, 2, 0, 0, 0),
+		I(ANDK, 2, 0, 0, 0, 0xffff0000ffffULL),
+		I(AND, 2, 1, 0, 0, 0),
+		I(ORK, 2, 0, 0, 0, 0x8000000000000001ULL),
+		I(OR, 2, 1, 0, 0, 0),
+		I(XORK, 2, 0, 0, 0, ~0ULL),
+		I(XOR, 2, 1, 0, 0, 0),
+		I(SHLK, 2, 0, 0, 0, 67),
+		I(SHL, 2, 1, 0, 0, 0),
+		I(SHRK, 2, 0, 0, 0, 63),
+		I(SHR, 2, 1, 0, 0, 0),
+		I(EMIT, 2, 0, 8, 0, 0),
+		/* every comparison, taken or not */
+		I(JEQ, 1, 2, 0, 0, 0),
+		I(JEQK, 1, 0, 0, 0, 0xfedcba9876543210ULL),
+		I(JNE, 1, 2, 0, 0, 0),
+		I(JNEK, 1, 0, 0, 0, 1),
+		I(JLT, 2, 1, 0, 0, 0),
+		I(JLTK, 1, 0, 0, 0, ~0ULL),
+		I(JLE, 1, 1, 0, 0, 0),
+		I(JLEK, 1, 0, 0, 0, 0),
+		I(JGT, 1, 2, 0, 0, 0),
+		I(JGTK, 1, 0, 0, 0, 0),
+		I(JGE, 2, 1, 0, 0, 0),
+		I(JGEK, 1, 0, 0, 0, ~0ULL),
+		I(EMIT, 1, 0, 2, 0, 0),
+		I(EXIT, 0, 0, 0, 0, 0),
+	};
+	const struct imee_insn fault[] = {
+		I(MOVK, 1, 0, 0, 0, FP_DATA_VA + 3 * 4096 - 4),
+		I(LD, 2, 1, 8, 0, 0),
+		I(EXIT, 0, 0, 0, 0, 0),
+	};
+	const struct imee_insn full[] = {
+		I(EMIT, 0, 0, 8, 0, 0),
+		I(MOVK, 1, 0, 0, 0, 17),
+		I(COPY, 1, 0, 0, 0, 0),
+		I(JA, 0, 0, 0, -4, 0),
+	};
+	/* the slot (the data page 1), then physmap_size (0x380000) */
+	const struct imee_insn agent[] = {
+		I(MOVK, 1, 0, 0, 0, FP_DATA_VA + 4096 - 4),
+		I(LDF, 2, 1, 8, 0, 0),
+		I(EMIT, 2, 0, 1, 0, 0),
+		I(MOVK, 1, 0, 0, 0, 0x37fffc),
+		I(LDPF, 2, 1, 8, 0, 0),
+		I(EMIT, 2, 0, 1, 0, 0),
+		I(LDP, 2, 1, 4, 0, 0),
+		I(MOVK, 1, 0, 0, 0, FP_DATA_VA + 4096),
+		I(LD, 2, 1, 4, 0, 0),
+		I(EXIT, 0, 0, 0, 0, 0),
+	};
+	const struct imee_insn bad_copy[] = {
+		I(MOVK, 1, 0, 0, 0, IMEE_PROG_MAX_COPY + 1),
+		I(COPY, 1, 0, 0, 0, 0),
+		I(EXIT, 0, 0, 0, 0, 0),
+	};
+	const struct imee_insn bad_jump[] = {
+		I(JA, 0, 0, 0, 1, 0),
+		I(JA, 0, 0, 0, -3, 0),
+	};
+	const struct imee_insn bad_end[] = {
+		I(MOVK, 0, 0, 0, 0, 1),
+		I(EMIT, 0, 0, 8, 0, 0),
+	};
+	struct prog_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.max_steps = 2000;
+	h.out_cap = 4096;
+	h.regs[0] = head;
+	prog_seed("list-walk", &h, list, NI(list));
+	h.flags = FP_F_5LEVEL | FP_F_ABORT;
+	h.abort_at = 100;
+	prog_seed("list-walk-abort", &h, list, NI(list));
+
+	memset(&h, 0, sizeof(h));
+	h.max_steps = 100;
+	h.out_cap = 4 * 4096 + 8;
+	prog_seed("copy", &h, copy, NI(copy));
+	h.flags = FP_F_LONG;
+	h.max_steps = FP_MAX_STEPS;
+	prog_seed("step-limit", &h, spin, NI(spin));
+	h.flags = 0;
+	h.max_steps = 100;
+	prog_seed("alu", &h, alu, NI(alu));
+	prog_seed("fault", &h, fault, NI(fault));
+	h.out_cap = 100;
+	prog_seed("output-full", &h, full, NI(full));
+	h.out_cap = 0;
+	h.flags = FP_F_NULL_OUT;
+	prog_seed("output-none", &h, full, NI(full));
+	h.flags = FP_F_AGENT;
+	h.slot = FP_SLOT_DATA;
+	h.physmap_size = 0x380000;
+	h.out_cap = 64;
+	prog_seed("agent", &h, agent, NI(agent));
+	h.flags = 0;
+	prog_seed("bad-copy", &h, bad_copy, NI(bad_copy));
+	prog_seed("reject-jump", &h, bad_jump, NI(bad_jump));
+	prog_seed("reject-end", &h, bad_end, NI(bad_end));
+	prog_fault_seed("faults-4level", 0);
+	prog_fault_seed("faults-5level", FP_F_5LEVEL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -279,5 +506,6 @@ int main(int argc, char **argv)
 	btf_seeds();
 	pagewalk_seeds();
 	linux_seeds();
+	prog_seeds();
 	return 0;
 }

@@ -211,6 +211,7 @@ int imee_prog_run_mem(const struct imee_mem *mem, const struct imee_walk_opts *o
 		      uint64_t max_steps, void *out, size_t out_cap, struct imee_prog_result *res)
 {
 	struct mem_engine e = { .mem = mem, .opts = opts };
+	static uint8_t no_output; /* out_cap is 0 then: never written */
 	struct imee_prog_state st;
 	struct imee_prog_env env;
 	unsigned int i;
@@ -233,7 +234,8 @@ int imee_prog_run_mem(const struct imee_mem *mem, const struct imee_walk_opts *o
 	env.copy_virt = copy_virt;
 	env.copy_phys = copy_phys;
 	env.ctx = &e;
-	env.out = out;
+	/* the interpreter forms out + out_len even when nothing fits: never NULL */
+	env.out = out ? out : &no_output;
 	env.out_cap = out_cap;
 	env.max_steps = imee_prog_max_steps(max_steps);
 	env.levels = opts->paging == IMEE_PAGING_5LEVEL ? 5 : 4;
