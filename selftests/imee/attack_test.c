@@ -82,11 +82,6 @@ static bool guest_facts(struct atk *a)
 		       (a)->target, (a)->hide, (a)->beta, (a)->delta);                     \
 	} while (0)
 
-static uint64_t hex(json_t *v)
-{
-	return json_is_string(v) ? strtoull(json_string_value(v), NULL, 0) : UINT64_MAX;
-}
-
 /* Run a job file's jobs (a JSON array's contents) against the target. */
 static json_t *run_jobs(const struct atk *a, const char *jobs)
 {
@@ -119,17 +114,6 @@ static json_t *ok_value(json_t *doc, const char *id)
 		return NULL;
 	}
 	return json_object_get(r, "value");
-}
-
-static json_t *find_pid(json_t *value, int pid)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(value, i, v)
-		if (json_integer_value(json_object_get(v, "pid")) == pid)
-			return v;
-	return NULL;
 }
 
 static json_t *find_module(json_t *value, const char *name)
@@ -171,7 +155,7 @@ static void check_cred(struct __test_metadata *_metadata, const struct atk *a, j
 	static const char *const uids[] = { "uid", "euid", "suid", "fsuid" };
 	static const char *const gids[] = { "gid", "egid", "sgid", "fsgid" };
 	long gu[4], gg[4];
-	json_t *c = find_pid(cred, pid);
+	json_t *c = lab_find_pid(cred, pid);
 	int k;
 
 	ASSERT_NE(NULL, c);
@@ -219,10 +203,10 @@ static void check_ps(struct __test_metadata *_metadata, const struct atk *a, int
 		v = ok_value(doc, ps_ids[i]);
 		ASSERT_NE(NULL, v);
 		TH_LOG("%s: %s: %zu tasks, pid %d %s", a->target, ps_ids[i], json_array_size(v),
-		       pid, find_pid(v, pid) ? "listed" : "missing");
-		EXPECT_EQ(listed, find_pid(v, pid) != NULL);
-		EXPECT_NE(NULL, find_pid(v, a->beta));
-		EXPECT_NE(NULL, find_pid(v, a->delta));
+		       pid, lab_find_pid(v, pid) ? "listed" : "missing");
+		EXPECT_EQ(listed, lab_find_pid(v, pid) != NULL);
+		EXPECT_NE(NULL, lab_find_pid(v, a->beta));
+		EXPECT_NE(NULL, lab_find_pid(v, a->delta));
 	}
 	/* Both engines see the same processes, but for the guest's churn. */
 	EXPECT_GE(3, labs((long)json_array_size(ok_value(doc, "ps")) -
@@ -230,7 +214,7 @@ static void check_ps(struct __test_metadata *_metadata, const struct atk *a, int
 	for (i = 0; i < sizeof(pid_ids) / sizeof(pid_ids[0]); i++) {
 		v = ok_value(doc, pid_ids[i]);
 		ASSERT_NE(NULL, v);
-		v = find_pid(v, pid);
+		v = lab_find_pid(v, pid);
 		EXPECT_NE(NULL, v);
 		if (v)
 			EXPECT_STREQ("imee-atk-hide",
@@ -265,7 +249,7 @@ static int hidden_reports(struct __test_metadata *_metadata, const struct atk *a
 	EXPECT_EQ(0, rc);
 	v = ok_value(doc, "h");
 	EXPECT_NE(NULL, v);
-	e = find_pid(v, pid);
+	e = lab_find_pid(v, pid);
 	if (e) {
 		json_array_foreach(json_object_get(e, "missing_from"), i, m)
 			found |= json_string_value(m) && !strcmp(json_string_value(m), "pslist");
@@ -366,15 +350,15 @@ TEST(replaced_syscall_entry_is_flagged)
 		ASSERT_NE(NULL, m);
 		mod = find_module(m, "imee_attack");
 		ASSERT_NE(NULL, mod);
-		base = hex(json_object_get(mod, "base"));
+		base = lab_hex(json_object_get(mod, "base"));
 		size = json_integer_value(json_object_get(mod, "size"));
 		EXPECT_EQ(gbase, base);
 		t = json_object_get(s, "sys_call_table");
-		EXPECT_EQ(a.table, hex(json_object_get(t, "address")));
+		EXPECT_EQ(a.table, lab_hex(json_object_get(t, "address")));
 		EXPECT_EQ(1, json_integer_value(json_object_get(t, "flagged")));
 		e = json_array_get(json_object_get(t, "entries"), HOOKED_NR);
 		ASSERT_NE(NULL, e);
-		handler = hex(json_object_get(e, "handler"));
+		handler = lab_hex(json_object_get(e, "handler"));
 		TH_LOG("%s (%s): entry %d -> 0x%" PRIx64 " (%s), flagged %s (%s); imee_attack at"
 		       " 0x%" PRIx64 ", %lld bytes; the guest's imee_attack_syscall 0x%" PRIx64,
 		       a.target, *engines[i] ? engines[i] : "default", HOOKED_NR, handler,
@@ -498,7 +482,7 @@ TEST(short_lived_processes_are_not_hidden)
 			       json_integer_value(json_object_get(h, "pid")),
 			       json_string_value(json_object_get(h, "comm")));
 		EXPECT_EQ(1, json_array_size(v));
-		EXPECT_NE(NULL, find_pid(v, a.hide));
+		EXPECT_NE(NULL, lab_find_pid(v, a.hide));
 	}
 	json_decref(doc);
 }
@@ -622,7 +606,7 @@ TEST(unloading_restores_the_guest)
 	t = json_object_get(ok_value(doc, "s"), "sys_call_table");
 	EXPECT_EQ(0, json_integer_value(json_object_get(t, "flagged")));
 	EXPECT_EQ(lab_guest_symbol(a.target, "__x64_sys_getpid"),
-		  hex(json_object_get(json_array_get(json_object_get(t, "entries"), HOOKED_NR),
+		  lab_hex(json_object_get(json_array_get(json_object_get(t, "entries"), HOOKED_NR),
 				      "handler")));
 	t = json_object_get(ok_value(doc, "s-sw"), "sys_call_table");
 	EXPECT_EQ(0, json_integer_value(json_object_get(t, "flagged")));

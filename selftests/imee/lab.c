@@ -276,6 +276,22 @@ json_t *lab_result(json_t *doc, const char *id)
 	return NULL;
 }
 
+json_t *lab_find_pid(json_t *value, int pid)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(value, i, v)
+		if (json_integer_value(json_object_get(v, "pid")) == pid)
+			return v;
+	return NULL;
+}
+
+uint64_t lab_hex(json_t *v)
+{
+	return json_is_string(v) ? strtoull(json_string_value(v), NULL, 0) : UINT64_MAX;
+}
+
 int lab_imee_open(void)
 {
 	int fd = open("/dev/imee", O_RDWR | O_CLOEXEC);

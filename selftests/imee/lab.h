@@ -67,6 +67,12 @@ int lab_imeectl_run(const char *job_json, json_t **doc);
 /* Find a result by id in an imeectl output document. */
 json_t *lab_result(json_t *doc, const char *id);
 
+/* The entry of a result's array with that "pid", or NULL. */
+json_t *lab_find_pid(json_t *value, int pid);
+
+/* A "0x..." string of imeectl's output as a number; UINT64_MAX if not one. */
+uint64_t lab_hex(json_t *v);
+
 /* /dev/imee helpers: return the fd or -errno. */
 int lab_imee_open(void);
 int lab_imee_attach(int devfd, pid_t pid, int vm_fd, uint32_t flags);

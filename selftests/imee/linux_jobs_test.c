@@ -141,22 +141,6 @@ static bool is_workload(const char *name)
 	return !strncmp(name, "imee-wl-", 8);
 }
 
-static json_t *find_pid(json_t *value, int pid)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(value, i, v)
-		if (json_integer_value(json_object_get(v, "pid")) == pid)
-			return v;
-	return NULL;
-}
-
-static uint64_t hex(json_t *v)
-{
-	return json_is_string(v) ? strtoull(json_string_value(v), NULL, 0) : UINT64_MAX;
-}
-
 /* Run the Linux jobs once: pslist (leaders, threads), pidlist, credlist. */
 static json_t *run_jobs(const char *target, const char *engine)
 {
@@ -199,7 +183,7 @@ static int seen_in(const struct guest *g, json_t *value, bool threads)
 	int i, n = 0;
 
 	for (i = 0; i < g->nr; i++)
-		if ((threads || g->t[i].pid == g->t[i].tgid) && find_pid(value, g->t[i].pid))
+		if ((threads || g->t[i].pid == g->t[i].tgid) && lab_find_pid(value, g->t[i].pid))
 			n++;
 	return n;
 }
@@ -232,8 +216,8 @@ static void check_target(struct __test_metadata *_metadata, const char *target,
 	for (i = 0; i < g->nr; i++) {
 		const struct gtask *t = &g->t[i];
 		bool leader = t->pid == t->tgid;
-		json_t *p = find_pid(pst, t->pid), *q = find_pid(ps, t->pid);
-		json_t *c = find_pid(cred, t->pid), *d = find_pid(pids, t->pid);
+		json_t *p = lab_find_pid(pst, t->pid), *q = lab_find_pid(ps, t->pid);
+		json_t *c = lab_find_pid(cred, t->pid), *d = lab_find_pid(pids, t->pid);
 		static const char *const caps[] = { "cap_inheritable", "cap_permitted",
 						    "cap_effective", "cap_bset", "cap_ambient" };
 		static const char *const uids[] = { "uid", "euid", "suid", "fsuid" };
@@ -270,13 +254,13 @@ static void check_target(struct __test_metadata *_metadata, const char *target,
 			EXPECT_EQ((long long)t->gid[k], json_integer_value(json_object_get(c, gids[k])));
 		}
 		for (k = 0; k < 5; k++)
-			EXPECT_EQ(t->cap[k], hex(json_object_get(c, caps[k])))
+			EXPECT_EQ(t->cap[k], lab_hex(json_object_get(c, caps[k])))
 			{
 				TH_LOG("%s: %d %s %s", target, t->pid, t->name, caps[k]);
 			}
 		EXPECT_STREQ(t->name, json_string_value(json_object_get(d, "comm")));
 		EXPECT_EQ(t->tgid, json_integer_value(json_object_get(d, "tgid")));
-		EXPECT_EQ(hex(json_object_get(p, "address")), hex(json_object_get(d, "task")));
+		EXPECT_EQ(lab_hex(json_object_get(p, "address")), lab_hex(json_object_get(d, "task")));
 	}
 	/* alpha, beta, gamma and gamma's two threads. */
 	EXPECT_EQ(5, workload);
@@ -359,7 +343,7 @@ static void check_walk_and_hidden(struct __test_metadata *_metadata, const char 
 	ASSERT_NE(NULL, h);
 	json_array_foreach(w, i, v) {
 		json_t *f = json_object_get(v, "fields");
-		json_t *p = find_pid(ps, (int)json_integer_value(json_object_get(f, "pid")));
+		json_t *p = lab_find_pid(ps, (int)json_integer_value(json_object_get(f, "pid")));
 
 		if (!p) {
 			only_walk++;
@@ -369,7 +353,7 @@ static void check_walk_and_hidden(struct __test_metadata *_metadata, const char 
 			    json_string_value(json_object_get(p, "comm")) ?: "") &&
 		    json_integer_value(json_object_get(f, "real_cred->uid.val")) ==
 			    json_integer_value(json_object_get(p, "uid")) &&
-		    hex(json_object_get(v, "address")) == hex(json_object_get(p, "address")))
+		    lab_hex(json_object_get(v, "address")) == lab_hex(json_object_get(p, "address")))
 			same++;
 		else
 			differ++;
@@ -456,7 +440,7 @@ TEST(cache_hit_gives_the_same_layout)
 
 			json_array_foreach(a, i, v) {
 				const char *comm = json_string_value(json_object_get(v, "comm"));
-				json_t *w = find_pid(b, (int)json_integer_value(json_object_get(v, "pid")));
+				json_t *w = lab_find_pid(b, (int)json_integer_value(json_object_get(v, "pid")));
 
 				if (comm && is_workload(comm)) {
 					EXPECT_TRUE(w && json_equal(v, w));

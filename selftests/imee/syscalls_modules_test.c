@@ -113,11 +113,6 @@ static bool gat(const struct gsyms *g, const char *name, uint64_t addr)
 	return false;
 }
 
-static uint64_t hex(json_t *v)
-{
-	return json_is_string(v) ? strtoull(json_string_value(v), NULL, 0) : UINT64_MAX;
-}
-
 static const char *const engines[] = { "software", "legacy", "imee" };
 #define NR_ENGINES 3
 
@@ -206,7 +201,7 @@ static void check_syscalls(struct __test_metadata *_metadata, const char *target
 	ASSERT_TRUE(json_is_object(t));
 	ASSERT_NE(0, table);
 	ASSERT_NE(0, g->next);
-	EXPECT_EQ(table, hex(json_object_get(t, "address")));
+	EXPECT_EQ(table, lab_hex(json_object_get(t, "address")));
 	size = (uint64_t)json_integer_value(json_object_get(t, "size"));
 	entries = json_object_get(t, "entries");
 	TH_LOG("%s: sys_call_table at 0x%" PRIx64 ", %" PRIu64 " entries (from %s), next symbol"
@@ -227,7 +222,7 @@ static void check_syscalls(struct __test_metadata *_metadata, const char *target
 	/* Every entry points exactly at the guest's symbol of the name imee gives it. */
 	json_array_foreach(entries, i, e) {
 		const char *sym = json_string_value(json_object_get(e, "symbol"));
-		uint64_t h = hex(json_object_get(e, "handler"));
+		uint64_t h = lab_hex(json_object_get(e, "handler"));
 
 		EXPECT_EQ((json_int_t)i, json_integer_value(json_object_get(e, "nr")));
 		EXPECT_FALSE(json_is_true(json_object_get(e, "flagged")))
@@ -248,7 +243,7 @@ static void check_syscalls(struct __test_metadata *_metadata, const char *target
 		e = entry_nr(entries, known[i].nr);
 		ASSERT_NE(NULL, e);
 		EXPECT_STREQ(known[i].name, json_string_value(json_object_get(e, "symbol")));
-		EXPECT_EQ(gaddr(g, known[i].name), hex(json_object_get(e, "handler")));
+		EXPECT_EQ(gaddr(g, known[i].name), lab_hex(json_object_get(e, "handler")));
 	}
 
 	/* The 32-bit table: there exactly when the guest has one, and as clean. */
@@ -256,12 +251,12 @@ static void check_syscalls(struct __test_metadata *_metadata, const char *target
 	ASSERT_NE(NULL, ia32);
 	EXPECT_EQ(!gaddr(g, "ia32_sys_call_table"), json_is_null(ia32));
 	if (json_is_object(ia32)) {
-		EXPECT_EQ(gaddr(g, "ia32_sys_call_table"), hex(json_object_get(ia32, "address")));
+		EXPECT_EQ(gaddr(g, "ia32_sys_call_table"), lab_hex(json_object_get(ia32, "address")));
 		EXPECT_EQ(0, json_integer_value(json_object_get(ia32, "flagged")));
 		json_array_foreach(json_object_get(ia32, "entries"), i, e) {
 			const char *sym = json_string_value(json_object_get(e, "symbol"));
 
-			EXPECT_TRUE(sym && gat(g, sym, hex(json_object_get(e, "handler"))));
+			EXPECT_TRUE(sym && gat(g, sym, lab_hex(json_object_get(e, "handler"))));
 		}
 	} else {
 		TH_LOG("%s: no ia32_sys_call_table in the guest's kallsyms, null in imee's",
@@ -328,9 +323,9 @@ static void check_modules(struct __test_metadata *_metadata, const char *target,
 		EXPECT_EQ(m[i].refcount, json_integer_value(json_object_get(v, "refcount")));
 		EXPECT_STREQ(state_name(m[i].state),
 			     json_string_value(json_object_get(v, "state")));
-		EXPECT_EQ(m[i].addr, hex(json_object_get(v, "base")));
+		EXPECT_EQ(m[i].addr, lab_hex(json_object_get(v, "base")));
 		/* struct module lies in the module area, as the walk checked. */
-		EXPECT_LE(0xffffffffa0000000ULL, hex(json_object_get(v, "address")));
+		EXPECT_LE(0xffffffffa0000000ULL, lab_hex(json_object_get(v, "address")));
 	}
 }
 
@@ -430,7 +425,7 @@ TEST(kallsyms_alone_size_the_table_alike)
 		for (i = 0; i < table.nr && i < json_array_size(entries); i++) {
 			json_t *e = json_array_get(entries, i);
 
-			EXPECT_EQ(hex(json_object_get(e, "handler")), table.entries[i].handler);
+			EXPECT_EQ(lab_hex(json_object_get(e, "handler")), table.entries[i].handler);
 			EXPECT_STREQ(json_string_value(json_object_get(e, "symbol")),
 				     table.entries[i].symbol);
 		}
