@@ -63,6 +63,11 @@ static unsigned int max_run_ms = 10000;
 module_param(max_run_ms, uint, 0644);
 MODULE_PARM_DESC(max_run_ms, "longest ImEE activation in ms (ETIME after)");
 
+static unsigned int test_restarts;
+module_param(test_restarts, uint, 0644);
+MODULE_PARM_DESC(test_restarts,
+		 "for tests: start every activation over this many times (at most 3) once it has ended");
+
 #define PTE_P		BIT_ULL(0)
 #define PTE_RW		BIT_ULL(1)
 #define PTE_A		BIT_ULL(5)
@@ -88,6 +93,7 @@ MODULE_PARM_DESC(max_run_ms, "longest ImEE activation in ms (ETIME after)");
 #define PREFERRED_SLOT	256
 #define MAX_SHADOWS	256
 #define MAX_EXITS	BIT(24)
+#define MAX_RESTARTS	3
 
 /* Intercepted exceptions that the agent turns into program faults. */
 #define PF_ERR_RSVD	BIT_ULL(3)
@@ -495,6 +501,7 @@ struct ee_activation {
 	u64 slot_va;
 	u32 levels;
 	u64 deadline_ns;
+	u32 restarts;
 	bool done;
 };
 
@@ -581,6 +588,33 @@ static void ee_enter_agent(struct imee_ee *ee, struct ee_activation *act,
 	ee->vendor->set_state(ee->vcpu, &st);
 }
 
+/* Set up the control page and enter the agent at its start. */
+static void ee_start(struct imee_ee *ee, struct ee_activation *act)
+{
+	struct imee_agent_ctl *ctl = act->ctl;
+	struct imee_run *run = act->run;
+	u32 i;
+
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->magic = IMEE_AGENT_MAGIC;
+	ctl->insns_va = act->slot_va + INSNS_OFF;
+	ctl->nr_insns = ee->nr_insns;
+	ctl->levels = act->levels;
+	ctl->out_va = act->slot_va + OUT_OFF;
+	ctl->out_cap = (u64)ee->nr_out << PAGE_SHIFT;
+	if (run->out_cap && run->out_cap < ctl->out_cap)
+		ctl->out_cap = run->out_cap;
+	ctl->physmap_va = act->slot_va;
+	ctl->physmap_size = ee->physmap_size;
+	ctl->slot_start = act->slot_va;
+	ctl->slot_end = act->slot_va + (1ULL << (act->levels == 5 ? 48 : 39));
+	ctl->max_steps = run->max_steps;
+	for (i = 0; i < ARRAY_SIZE(run->args); i++)
+		ctl->state.regs[i] = run->args[i];
+	ctl->state.status = ~0U;
+	ee_enter_agent(ee, act, ee->hdr.entry);
+}
+
 /* The agent faulted reading the target: let it go on at fault_entry. */
 static void ee_trap(struct imee_ee *ee, struct ee_activation *act, u32 fault,
 		    u32 vector, u64 error, u64 addr)
@@ -601,6 +635,7 @@ enum ee_action {
 	EE_PIN,		/* map a target frame (may sleep) */
 	EE_SHADOW,	/* map a private copy of a target frame (may sleep) */
 	EE_LEAVE,	/* leave the atomic section (resched, signal) */
+	EE_RESTART,	/* start the activation over (see ee_exit()) */
 };
 
 /* Handle an exit without sleeping. Return an action or a negative errno. */
@@ -612,6 +647,17 @@ static int ee_exit(struct imee_ee *ee, struct ee_activation *act,
 	unsigned long hva;
 	int ret;
 
+	/*
+	 * The exit must carry the agent's state. Under an emulated CPU (the
+	 * nested lab's QEMU) an exit was seen that carried the host's state
+	 * instead (RIP just after the host's VMRUN, the host's CR3): the
+	 * agent's state is lost. The agent only reads the target and writes
+	 * its own pages, so the activation can start over.
+	 */
+	if (exit->kind != IMEE_EXIT_FAILED &&
+	    (exit->cr3 & PTE_ADDR) != ee_page_gpa(ee, ee->top))
+		goto restart;
+
 	switch (exit->kind) {
 	case IMEE_EXIT_HLT:
 		return EE_DONE;
@@ -621,7 +667,7 @@ static int ee_exit(struct imee_ee *ee, struct ee_activation *act,
 		       ktime_get_ns() > act->deadline_ns ? EE_LEAVE : EE_GO_ON;
 	case IMEE_EXIT_EXCEPTION:
 		if (!in_access)
-			break;
+			goto restart;
 		if (exit->vector == X86_TRAP_PF) {
 			ee_trap(ee, act, (exit->error & PF_ERR_RSVD) ?
 				IMEE_PROG_FAULT_BAD_ENTRY :
@@ -637,7 +683,7 @@ static int ee_exit(struct imee_ee *ee, struct ee_activation *act,
 		break;
 	case IMEE_EXIT_NPF:
 		if (!in_access)
-			break;
+			goto restart;
 		*gfn = exit->addr >> PAGE_SHIFT;
 		ret = exit->addr < ee->agent_gpa ?
 		      imee_view_gfn_to_hva(ee->s, *gfn, &hva) : -ENXIO;
@@ -660,10 +706,21 @@ static int ee_exit(struct imee_ee *ee, struct ee_activation *act,
 	case IMEE_EXIT_FAILED:
 		break;
 	}
-	pr_warn_ratelimited("ImEE exit %#llx (vector %u, info %#llx, %#llx) at access %d\n",
+	pr_warn_ratelimited("ImEE exit %#llx (vector %u, info %#llx, %#llx) at access %d: rip %#llx cr3 %#llx\n",
 			    exit->raw, exit->vector, exit->error, exit->addr,
-			    in_access);
+			    in_access, exit->rip, exit->cr3);
 	return -EIO;
+
+restart:
+	/*
+	 * An exception or nested fault outside any access is an agent bug
+	 * on real hardware (it would recur, and fail after MAX_RESTARTS), or
+	 * the emulator's: start over.
+	 */
+	pr_warn_ratelimited("ImEE exit %#llx (vector %u, info %#llx, %#llx) outside an access (rip %#llx, cr3 %#llx, the agent's %#llx): activation restarted\n",
+			    exit->raw, exit->vector, exit->error, exit->addr,
+			    exit->rip, exit->cr3, ee_page_gpa(ee, ee->top));
+	return EE_RESTART;
 }
 
 /* Run the agent until it halts. Called with ee->lock held. */
@@ -702,6 +759,10 @@ static int ee_loop(struct imee_ee *ee, struct ee_activation *act)
 		ee->vendor->leave(ee->vcpu);
 		preempt_enable();
 
+		/* fault injection: the path an ImEE whose state was lost takes */
+		if (action == EE_DONE &&
+		    act->restarts < min_t(u32, READ_ONCE(test_restarts), MAX_RESTARTS))
+			action = EE_RESTART;
 		switch (action) {
 		case EE_DONE:
 			return 0;
@@ -725,6 +786,12 @@ static int ee_loop(struct imee_ee *ee, struct ee_activation *act)
 				return ret;
 			run->ad_copies++;
 			break;
+		case EE_RESTART:
+			if (act->restarts++ == MAX_RESTARTS)
+				return -EIO;
+			run->restarts = act->restarts;
+			ee_start(ee, act);
+			break;
 		default:
 			return action;
 		}
@@ -737,7 +804,7 @@ static int ee_activate(struct imee_ee *ee, struct imee_run *run)
 	struct ee_activation act = { .run = run, .ctl = ctl };
 	struct imee_epoch epoch;
 	u64 start = ktime_get_ns(), cr3;
-	u32 levels, i;
+	u32 levels;
 	int ret;
 
 	ret = imee_view_epoch(ee->s, &epoch);
@@ -765,25 +832,7 @@ static int ee_activate(struct imee_ee *ee, struct imee_run *run)
 	if (ret)
 		return ret == -ENXIO ? -EFAULT : ret;
 
-	memset(ctl, 0, sizeof(*ctl));
-	ctl->magic = IMEE_AGENT_MAGIC;
-	ctl->insns_va = act.slot_va + INSNS_OFF;
-	ctl->nr_insns = ee->nr_insns;
-	ctl->levels = levels;
-	ctl->out_va = act.slot_va + OUT_OFF;
-	ctl->out_cap = (u64)ee->nr_out << PAGE_SHIFT;
-	if (run->out_cap && run->out_cap < ctl->out_cap)
-		ctl->out_cap = run->out_cap;
-	ctl->physmap_va = act.slot_va;
-	ctl->physmap_size = ee->physmap_size;
-	ctl->slot_start = act.slot_va;
-	ctl->slot_end = act.slot_va + (1ULL << (levels == 5 ? 48 : 39));
-	ctl->max_steps = run->max_steps;
-	for (i = 0; i < ARRAY_SIZE(run->args); i++)
-		ctl->state.regs[i] = run->args[i];
-	ctl->state.status = ~0U;
-
-	ee_enter_agent(ee, &act, ee->hdr.entry);
+	ee_start(ee, &act);
 	act.deadline_ns = start + (u64)max_run_ms * NSEC_PER_MSEC;
 	ret = ee_loop(ee, &act);
 	run->run_ns = ktime_get_ns() - start;
@@ -887,7 +936,7 @@ static long ee_run(struct imee_ee *ee, void __user *uarg)
 	run.ad_copies = 0;
 	run.irq_exits = 0;
 	run.traps = 0;
-	run.reserved32 = 0;
+	run.restarts = 0;
 	run.reserved = 0;
 
 	if (mutex_lock_interruptible(&ee->lock))

@@ -74,6 +74,7 @@ enum imee_exit_kind {
  * @npf_write:	NPF: the access was a write
  * @npf_walk:	NPF: while the CPU walked the guest's page tables
  * @raw:	the vendor's exit code, for the log
+ * @rip, @cr3, @cr4: the agent's, at the exit, for the log
  */
 struct imee_exit {
 	enum imee_exit_kind kind;
@@ -83,6 +84,9 @@ struct imee_exit {
 	bool npf_write;
 	bool npf_walk;
 	u64 raw;
+	u64 rip;
+	u64 cr3;
+	u64 cr4;
 };
 
 struct imee_vcpu;

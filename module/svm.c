@@ -279,6 +279,9 @@ static void svm_decode(struct vmcb *vmcb, struct imee_exit *exit)
 
 	memset(exit, 0, sizeof(*exit));
 	exit->raw = ((u64)c->exit_code_hi << 32) | c->exit_code;
+	exit->rip = vmcb->save.rip;
+	exit->cr3 = vmcb->save.cr3;
+	exit->cr4 = vmcb->save.cr4;
 	if (c->exit_code_hi) {
 		exit->kind = IMEE_EXIT_FAILED;
 		return;

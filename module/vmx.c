@@ -395,6 +395,9 @@ static void vmx_decode(struct imee_exit *exit)
 
 	memset(exit, 0, sizeof(*exit));
 	exit->raw = reason;
+	exit->rip = vmx_read(GUEST_RIP);
+	exit->cr3 = vmx_read(GUEST_CR3);
+	exit->cr4 = vmx_read(GUEST_CR4);
 	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
 		exit->kind = IMEE_EXIT_FAILED;
 		return;

@@ -221,6 +221,100 @@ TEST(programs_are_checked_and_bounded)
 	close(sfd);
 }
 
+/* imee.ko's test_restarts parameter: activations started over (fault injection). */
+static int set_test_restarts(unsigned int n)
+{
+	FILE *f = fopen("/sys/module/imee/parameters/test_restarts", "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%u\n", n) > 0 ? 0 : -1;
+	if (fclose(f))
+		ret = -1;
+	return ret;
+}
+
+/*
+ * An activation whose vCPU state is lost starts over (see ee_exit() in
+ * module/ee.c): it must end exactly as one that ran once. The module's
+ * test_restarts parameter takes that path after every activation.
+ */
+TEST(restarted_activations_end_as_if_run_once)
+{
+	const char *target = lab_target("LA57");
+	struct imee_run once, again;
+	struct imee_insn prog[8];
+	uint64_t args[8] = { 0 };
+	struct imee_create cr;
+	const uint8_t *out;
+	uint8_t first[64];
+	char *version;
+	json_t *doc;
+	int sfd, efd;
+
+	ASSERT_NE(NULL, target);
+	args[0] = lab_guest_symbol(target, "linux_banner");
+	ASSERT_NE(0, args[0]);
+	sfd = lab_attach_target(target);
+	ASSERT_LE(0, sfd);
+	efd = ee_create(sfd, &cr);
+	ASSERT_LE(0, efd);
+	out = mmap(NULL, 4096, PROT_READ, MAP_SHARED, efd, 0);
+	ASSERT_NE(MAP_FAILED, out);
+
+	/*
+	 * 64 bytes of the banner, a load that traps (a slot of the 5-level
+	 * top-level table Linux leaves empty), a sum
+	 */
+	prog[0] = INSN(IMEE_OP_MOVK, 1, 0, 0, 0, 64);
+	prog[1] = INSN(IMEE_OP_COPY, 1, 0, 0, 0, 0);
+	prog[2] = INSN(IMEE_OP_MOVK, 3, 0, 0, 0, 0xff01000000000000ULL);
+	prog[3] = INSN(IMEE_OP_LDF, 4, 3, 8, 0, 1);
+	prog[4] = INSN(IMEE_OP_EXIT, 0, 0, 0, 0, 0);
+	prog[5] = INSN(IMEE_OP_ADDK, 4, 0, 0, 0, 1000);
+	prog[6] = INSN(IMEE_OP_EMIT, 4, 0, 8, 0, 0);
+	prog[7] = INSN(IMEE_OP_EXIT, 0, 0, 0, 0, 0);
+	ASSERT_EQ(0, ee_load(efd, prog, 8, NULL));
+
+	ASSERT_EQ(0, set_test_restarts(0))
+		TH_LOG("imee has no test_restarts parameter");
+	ASSERT_EQ(0, ee_run(efd, args, 0, &once));
+	EXPECT_EQ(IMEE_STATUS_OK, once.status);
+	EXPECT_EQ(0, once.restarts);
+	EXPECT_EQ(1, once.traps);
+	ASSERT_EQ(72, once.out_len);
+	EXPECT_EQ(IMEE_PROG_FAULT_NOT_MAPPED + 1000, *(const uint64_t *)(out + 64));
+	memcpy(first, out, sizeof(first));
+
+	ASSERT_EQ(0, set_test_restarts(2));
+	EXPECT_EQ(0, ee_run(efd, args, 0, &again));
+	set_test_restarts(0);
+	EXPECT_EQ(2, again.restarts);
+	EXPECT_EQ(once.status, again.status);
+	EXPECT_EQ(once.steps, again.steps);
+	EXPECT_EQ(once.pc, again.pc);
+	EXPECT_EQ(once.traps, again.traps);
+	EXPECT_EQ(once.out_len, again.out_len);
+	EXPECT_EQ(0, memcmp(once.regs, again.regs, sizeof(once.regs)));
+	EXPECT_EQ(0, memcmp(first, out, sizeof(first)));
+	EXPECT_EQ(IMEE_PROG_FAULT_NOT_MAPPED + 1000, *(const uint64_t *)(out + 64));
+	munmap((void *)out, 4096);
+	close(efd);
+	close(sfd);
+
+	/* whole jobs too: the banner, as the guest prints it */
+	version = lab_guest_proc_version(target);
+	ASSERT_NE(NULL, version);
+	ASSERT_EQ(0, set_test_restarts(3));
+	doc = run_jobs(_metadata, target, "imee", "{\"id\": \"b\", \"type\": \"banner\"}");
+	set_test_restarts(0);
+	ASSERT_NE(NULL, doc);
+	EXPECT_STREQ(version, json_string_value(json_object_get(lab_result(doc, "b"), "value")));
+	json_decref(doc);
+	free(version);
+}
+
 /* Every job gives the same result on the imee and software engines. */
 TEST(jobs_identical_on_imee_and_software)
 {

@@ -374,7 +374,9 @@ struct imee_load {
  *		accessed or dirty bit in them (out; see the README)
  * @irq_exits:	exits for host interrupts (out)
  * @traps:	faults the program saw (out)
- * @reserved32: zero (out)
+ * @restarts:	times the activation started over from the beginning
+ *		because the ImEE vCPU's state was lost or it stopped outside
+ *		any access to the target (out; see the README)
  * @reserved:	zero (out)
  *
  * Errors: ENOENT no program loaded, ESRCH the target is gone, EINTR a
@@ -405,7 +407,7 @@ struct imee_run {
 	__u32 ad_copies;
 	__u32 irq_exits;
 	__u32 traps;
-	__u32 reserved32;
+	__u32 restarts;
 	__u64 reserved;
 };
 
