@@ -49,7 +49,9 @@ static int one_round(const struct imee_linux *lx, const struct imee_vmem *vmem, 
 	if (err)
 		return imee_fail_context(err, "hidden: pidlist");
 	if (pids.err) {
-		err = imee_fail(pids.err, "hidden: pidlist stopped early: %s", pids.error.message);
+		err = imee_fail_fault(pids.err, pids.error.fault, pids.error.level,
+				      pids.error.address, "hidden: pidlist stopped early: %s",
+				      pids.error.message);
 		goto out;
 	}
 	err = imee_linux_tasks(lx, vmem, &to, &tasks);
@@ -58,7 +60,9 @@ static int one_round(const struct imee_linux *lx, const struct imee_vmem *vmem, 
 		goto out;
 	}
 	if (tasks.err) {
-		err = imee_fail(tasks.err, "hidden: pslist stopped early: %s", tasks.error.message);
+		err = imee_fail_fault(tasks.err, tasks.error.fault, tasks.error.level,
+				      tasks.error.address, "hidden: pslist stopped early: %s",
+				      tasks.error.message);
 		goto out;
 	}
 	/* At most one entry per pid and per task: nothing grows past this. */

@@ -169,6 +169,28 @@ static int emit(struct walker *w, const struct imee_linux_task *t)
 	return 0;
 }
 
+/*
+ * A walk came back to the list's head from last: the head's prev must name
+ * last too, or the list was cut short (a node whose next is the head while
+ * more follow it) or changed under the walk.
+ */
+static int check_tail(struct walker *w, uint64_t head, uint64_t last, const char *what,
+		      uint64_t owner)
+{
+	uint64_t tail;
+	int err;
+
+	err = linux_read_u64(w->vmem, head + w->l->list_prev.off, &tail);
+	if (err)
+		return imee_fail_context(err, "the end of the %s 0x%" PRIx64, what, owner);
+	if (tail != last)
+		return imee_fail_fault(-EBADMSG, IMEE_FAULT_NONE, 0, last,
+				       "the %s 0x%" PRIx64 " came back to its head from 0x%" PRIx64
+				       ", but the head's prev is 0x%" PRIx64,
+				       what, owner, last, tail);
+	return 0;
+}
+
 /* The threads of the group whose leader is at leader (already emitted). */
 static int walk_threads(struct walker *w, uint64_t leader, uint64_t signal)
 {
@@ -216,7 +238,7 @@ static int walk_threads(struct walker *w, uint64_t leader, uint64_t signal)
 		prev = node;
 		node = k.thread_next;
 	}
-	return 0;
+	return check_tail(w, head, prev, "thread list of task", leader);
 }
 
 static int walk_once(struct walker *w)
@@ -262,7 +284,7 @@ static int walk_once(struct walker *w)
 		prev = node;
 		node = k.tasks_next;
 	}
-	return 0;
+	return check_tail(w, head, prev, "task list from", init_task);
 }
 
 /* Errors a second look may not see: the guest changed the list meanwhile. */

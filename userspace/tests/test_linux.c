@@ -341,6 +341,9 @@ static void hostile_task_lists(void)
 	/* Canonical, kernel half, but unmapped. */
 	fl_w64(&g, t.alpha + KT_TASKS, 0xffffc90000000000ULL);
 	expect_stop(&g, lx, false, -EFAULT, 3, "not mapped");
+	/* Cut short: alpha -> the head, while beta and gamma follow (the head's prev is gamma). */
+	fl_w64(&g, t.alpha + KT_TASKS, FL_INIT_TASK_VA + KT_TASKS);
+	expect_stop(&g, lx, false, -EBADMSG, 3, "the head's prev");
 	fl_w64(&g, t.alpha + KT_TASKS, saved);
 
 	/* A garbage parent stops the walk; a garbage cred only marks the task. */
