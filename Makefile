@@ -20,7 +20,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 O := $(CURDIR)/build
 
 .PHONY: all module userspace selftests check demo deps kernel-tools clean
-.PHONY: install install-bin install-man uninstall dkms-check dkms-install dkms-remove
+.PHONY: install install-bin install-man uninstall dkms-check dkms-install dkms-remove dkms-files
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -116,3 +116,7 @@ dkms-remove: dkms-check
 		$(DKMS) remove -m imee -v $(DKMS_VERSION) --all; \
 	fi
 	rm -rf "$(DKMS_DIR)"
+
+# The files a DKMS source tree needs, one per line (scripts/check uses it).
+dkms-files:
+	@printf '%s\n' $(DKMS_FILES)
