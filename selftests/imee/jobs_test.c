@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,78 @@ TEST(bad_job_file_exit_status)
 	EXPECT_EQ(2, lab_imeectl_run("{\"target\": {\"pid\": 1}, \"jobs\": [],"
 				     " \"bogus\": 1}", &doc));
 	json_decref(doc);
+}
+
+/*
+ * imeectl scan: the job on every VM of the host, one line each; every lab
+ * target's line has its own banner, as its /proc/version says. --pid
+ * restricts the scan to that VMM.
+ */
+TEST(scan_runs_the_job_on_every_vm)
+{
+	char path[] = "/tmp/imee-selftest-scan-XXXXXX";
+	static const char job[] = "{\"jobs\": [{\"id\": \"b\", \"type\": \"banner\"}]}";
+	const char *const *t;
+	char *cmd = NULL, *out = NULL, *line, *save = NULL;
+	int fd, rc, seen = 0, nr_targets = 0;
+
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)strlen(job), write(fd, job, strlen(job)));
+	close(fd);
+	ASSERT_LT(0, asprintf(&cmd, "imeectl scan %s 2>/dev/null", path));
+	rc = lab_host(cmd, &out);
+	free(cmd);
+	EXPECT_EQ(0, rc);
+	ASSERT_NE(NULL, out);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *doc = json_loads(line, 0, NULL);
+		pid_t pid;
+
+		ASSERT_NE(NULL, doc)
+			TH_LOG("not a JSON line: %.200s", line);
+		pid = (pid_t)json_integer_value(json_object_get(json_object_get(doc, "target"),
+								 "pid"));
+		for (t = lab_targets(); *t; t++) {
+			char *version;
+
+			if (lab_vmm_pid(*t) != pid)
+				continue;
+			version = lab_guest_proc_version(*t);
+			ASSERT_NE(NULL, version);
+			EXPECT_STREQ(version, result_ok_value(doc, "b"));
+			TH_LOG("%s (pid %d): %.60s", *t, (int)pid, version);
+			free(version);
+			seen++;
+		}
+		json_decref(doc);
+	}
+	free(out);
+	out = NULL;
+	for (t = lab_targets(); *t; t++)
+		if (lab_vmm_pid(*t) > 0 && !kill(lab_vmm_pid(*t), 0))
+			nr_targets++;
+	EXPECT_EQ(nr_targets, seen);
+
+	/* one VMM only */
+	ASSERT_NE(NULL, lab_targets()[0]);
+	ASSERT_LT(0, asprintf(&cmd, "imeectl scan --pid %d %s 2>/dev/null",
+			      (int)lab_vmm_pid(lab_targets()[0]), path));
+	rc = lab_host(cmd, &out);
+	free(cmd);
+	EXPECT_EQ(0, rc);
+	ASSERT_NE(NULL, out);
+	{
+		int lines = 0;
+		const char *c;
+
+		for (c = out; *c; c++)
+			lines += *c == '\n';
+		EXPECT_EQ(1, lines)
+			TH_LOG("not one line: %.300s", out);
+	}
+	free(out);
+	unlink(path);
 }
 
 TEST(vms_lists_every_target)

@@ -22,6 +22,7 @@ int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_symbols(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 struct job_file;
 /* Attach to a job file's target, run its jobs, print the document (cmd_run.c). */
@@ -32,11 +33,15 @@ struct job_file;
  */
 int cli_run_job_file(struct job_file *jf);
 
-/* imeectl run's options: --repeat (0: once, one indented document), --interval-ms, --changes. */
+/*
+ * imeectl run's options: --repeat (0: once, one indented document), --interval-ms, --changes;
+ * line: once, the document on one line (imeectl scan).
+ */
 struct run_opts {
 	unsigned int repeat;
 	unsigned int interval_ms;
 	bool changes;
+	bool line;
 };
 
 /* The same, with them. */

@@ -670,7 +670,9 @@ int cli_run_job_file_opts(struct job_file *jf, const struct run_opts *o)
 		ret = run_rounds(&r, o);
 	} else {
 		doc = run_round(&r, 0);
-		ret = out_print(doc, stdout) ? EXIT_RUNTIME : EXIT_OK;
+		ret = (o->line ? out_print_line(doc, stdout) : out_print(doc, stdout))
+			      ? EXIT_RUNTIME
+			      : EXIT_OK;
 		json_decref(doc);
 	}
 	run_linux_done(&linux_jobs);

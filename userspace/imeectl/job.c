@@ -309,13 +309,15 @@ static int get_engine(json_t *obj, const char *path, enum imee_engine *engine, b
 	return 0;
 }
 
-static int parse_target(json_t *root, struct job_target *t, struct job_error *err)
+static int parse_target(json_t *root, struct job_target *t, bool optional, struct job_error *err)
 {
 	json_t *obj = json_object_get(root, "target");
 	long long v = 0;
 	bool present;
 	int ret;
 
+	if (!obj && optional)
+		return 0;
 	if (!obj)
 		return bad(err, "target", "missing");
 	if (!json_is_object(obj))
@@ -323,7 +325,7 @@ static int parse_target(json_t *root, struct job_target *t, struct job_error *er
 	ret = check_fields(obj, "target", "a target", target_fields, err);
 	if (ret)
 		return ret;
-	ret = get_int(obj, "target", "pid", true, 1, INT_MAX, &v, &present, err);
+	ret = get_int(obj, "target", "pid", !optional, 1, INT_MAX, &v, &present, err);
 	if (ret)
 		return ret;
 	t->pid = (pid_t)v;
@@ -680,7 +682,8 @@ static int check_unique_ids(const struct job_file *jf, struct job_error *err)
 	return 0;
 }
 
-static int parse_root(json_t *root, struct job_file *jf, struct job_error *err)
+static int parse_root(json_t *root, struct job_file *jf, bool target_optional,
+		      struct job_error *err)
 {
 	json_t *jobs, *obj;
 	size_t i;
@@ -691,7 +694,7 @@ static int parse_root(json_t *root, struct job_file *jf, struct job_error *err)
 	ret = check_fields(root, "", "a job file", root_fields, err);
 	if (ret)
 		return ret;
-	ret = parse_target(root, &jf->target, err);
+	ret = parse_target(root, &jf->target, target_optional, err);
 	if (ret)
 		return ret;
 	jf->engine = IMEE_ENGINE_IMEE;
@@ -732,7 +735,22 @@ static int parse_root(json_t *root, struct job_file *jf, struct job_error *err)
 	return check_unique_ids(jf, err);
 }
 
+static int parse_text(const char *text, size_t len, struct job_file *jf, bool target_optional,
+		      struct job_error *err);
+
 int job_file_parse(const char *text, size_t len, struct job_file *jf, struct job_error *err)
+{
+	return parse_text(text, len, jf, false, err);
+}
+
+int job_file_parse_no_target(const char *text, size_t len, struct job_file *jf,
+			     struct job_error *err)
+{
+	return parse_text(text, len, jf, true, err);
+}
+
+static int parse_text(const char *text, size_t len, struct job_file *jf, bool target_optional,
+		      struct job_error *err)
 {
 	struct job_file parsed = { 0 };
 	json_error_t jerr;
@@ -750,7 +768,7 @@ int job_file_parse(const char *text, size_t len, struct job_file *jf, struct job
 		snprintf(err->message, sizeof(err->message), "invalid JSON: %s", jerr.text);
 		return -EINVAL;
 	}
-	ret = parse_root(root, &parsed, err);
+	ret = parse_root(root, &parsed, target_optional, err);
 	json_decref(root);
 	if (ret) {
 		if (ret == -ENOMEM)

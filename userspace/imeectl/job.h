@@ -104,6 +104,10 @@ const char *job_format_name(enum job_format format);
  */
 int job_file_parse(const char *text, size_t len, struct job_file *jf, struct job_error *err);
 
+/* The same for imeectl scan: "target" may be left out (its pid is then 0). */
+int job_file_parse_no_target(const char *text, size_t len, struct job_file *jf,
+			     struct job_error *err);
+
 /*
  * Read a job file (path "-" is stdin), at most JOB_FILE_MAX bytes. Returns 0
  * and a malloc'ed NUL-terminated buffer, or a negative errno with a message in

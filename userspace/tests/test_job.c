@@ -670,6 +670,48 @@ static void cli_usage_and_help(void)
 	}
 }
 
+static void scan_files_and_usage(void)
+{
+	const char *scan_help[] = { "scan", "--help", NULL };
+	const char *scan_none[] = { "scan", NULL };
+	const char *scan_badpid[] = { "scan", "--pid", "0", "-", NULL };
+	const char *scan_stdin[] = { "scan", "--pid", "1", "-", NULL };
+	struct job_error err;
+	struct job_file jf;
+	const char *text;
+	json_t *doc;
+
+	/* scan's job files may leave out the target, or its pid; run's may not */
+	text = "{\"jobs\": [{\"id\": \"b\", \"type\": \"banner\"}]}";
+	REQUIRE(job_file_parse_no_target(text, strlen(text), &jf, &err) == 0);
+	EXPECT_INT(jf.target.pid, 0);
+	EXPECT_INT((int)jf.nr_jobs, 1);
+	job_file_free(&jf);
+	text = "{\"target\": {\"vcpu\": 1}, \"jobs\": []}";
+	REQUIRE(job_file_parse_no_target(text, strlen(text), &jf, &err) == 0);
+	EXPECT(jf.target.has_vcpu && jf.target.vcpu == 1);
+	job_file_free(&jf);
+	EXPECT(refused("{\"jobs\": []}", "target", "missing"));
+	text = "{\"target\": {\"vcpu\": -1}, \"jobs\": []}";
+	EXPECT_INT(job_file_parse_no_target(text, strlen(text), &jf, &err), -EINVAL);
+	EXPECT_HAS(err.path, "target.vcpu");
+
+	if (!imeectl)
+		return;
+	EXPECT_INT(run(scan_help, NULL), 0);
+	EXPECT_HAS(res.out, "Usage: imeectl scan");
+	EXPECT_INT(run(scan_none, NULL), 2);
+	EXPECT_INT(run(scan_badpid, NULL), 2);
+	EXPECT_HAS(res.err, "--pid");
+	/* pid 1 runs no VM: one line saying so, status 1 */
+	EXPECT_INT(run(scan_stdin, "{\"jobs\": [{\"id\": \"b\", \"type\": \"banner\"}]}"), 1);
+	doc = json_loads(res.out, 0, NULL);
+	EXPECT(doc && json_is_false(json_object_get(doc, "ok")));
+	EXPECT(doc &&
+	       json_integer_value(json_object_get(json_object_get(doc, "target"), "pid")) == 1);
+	json_decref(doc);
+}
+
 static void cli_runtime_failure_exit_1(void)
 {
 	const char *args[] = { "run", "-", NULL };
@@ -718,5 +760,6 @@ int main(int argc, char **argv)
 	tap_run(cli_bad_job_files_exit_2, "imeectl run: bad job files exit 2, nothing on stdout");
 	tap_run(cli_usage_and_help, "imeectl: --help everywhere, usage errors exit 2");
 	tap_run(cli_runtime_failure_exit_1, "imeectl: runtime failure exits 1; vms --json");
+	tap_run(scan_files_and_usage, "imeectl scan: job files without a target, usage, no VM");
 	return tap_done();
 }
