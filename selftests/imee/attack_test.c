@@ -471,8 +471,11 @@ TEST(short_lived_processes_are_not_hidden)
 		h = json_array_get(json_object_get(doc, "results"), i);
 		EXPECT_TRUE(json_is_true(json_object_get(h, "ok")))
 		{
-			TH_LOG("%s: %s failed", a.target,
-			       json_string_value(json_object_get(h, "id")));
+			char *e = json_dumps(json_object_get(h, "error"), JSON_COMPACT);
+
+			TH_LOG("%s: %s failed: %.300s", a.target,
+			       json_string_value(json_object_get(h, "id")), e ? e : "?");
+			free(e);
 		}
 	}
 	json_decref(doc);
