@@ -52,6 +52,8 @@ struct imee_gprs {
  * @gprs:	guest registers between entries
  * @flush_ctl:	TLB_CONTROL value that flushes this ImEE's ASID
  * @flush:	flush at the next entry
+ * @npt_root:	the ImEE's nested page table
+ * @nr_asids:	the CPU's number of ASIDs
  */
 struct imee_vcpu {
 	struct vmcb *vmcb;
@@ -62,6 +64,8 @@ struct imee_vcpu {
 	struct imee_gprs gprs;
 	u8 flush_ctl;
 	bool flush;
+	void *npt_root;
+	u32 nr_asids;
 };
 
 #define IOPM_ORDER	2	/* 12 KiB used */
@@ -98,7 +102,13 @@ static void svm_seg(struct vmcb_seg *seg, u16 sel, u16 attrib)
 	seg->base = 0;
 }
 
-/* Intercepts, ASID and nested paging shared by both VMCBs. */
+/*
+ * Intercepts, ASID and nested paging shared by both VMCBs: the whole
+ * control area, written again before every entry (svm_run()), so that an
+ * entry never runs on anything else than this, whatever was left there.
+ * (In the emulated lab an exit was seen to carry the host's state: see
+ * ee_exit(); an ImEE run whose host interrupts did not end it followed.)
+ */
 static void svm_init_control(struct imee_vcpu *v, struct vmcb *vmcb,
 			     void *npt_root)
 {
@@ -115,9 +125,10 @@ static void svm_init_control(struct imee_vcpu *v, struct vmcb *vmcb,
 		INTERCEPT_MWAIT_COND, INTERCEPT_XSETBV,
 	};
 	struct vmcb_control_area *c = &vmcb->control;
-	u32 nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
+	u32 nr_asids = v->nr_asids;
 	unsigned int i;
 
+	memset(c, 0, sizeof(*c));
 	c->intercepts[INTERCEPT_EXCEPTION] = ~0U;
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		svm_intercept(vmcb, intercepts[i]);
@@ -193,6 +204,8 @@ static int svm_create(struct imee_npt *npt, struct imee_vcpu **vcpup)
 	memset(v->msrpm, 0xff, PAGE_SIZE << MSRPM_ORDER);
 	v->flush_ctl = boot_cpu_has(X86_FEATURE_FLUSHBYASID) ?
 		       TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
+	v->npt_root = npt->root;
+	v->nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
 
 	svm_init_control(v, v->vmcb, npt->root);
 	svm_init_scrub(v);
@@ -247,12 +260,14 @@ static bool svm_cpu_ready(void)
 }
 
 /* One VMRUN of @vmcb. Called with interrupts off; they are off on return. */
-static int svm_run(struct imee_vcpu *v, struct vmcb *vmcb)
+static int svm_run(struct imee_vcpu *v, struct vmcb *vmcb, u8 tlb_ctl)
 {
 	int faulted;
 
 	if (!svm_cpu_ready())
 		return -EBUSY;
+	svm_init_control(v, vmcb, vmcb == v->scrub ? v->scrub_npt : v->npt_root);
+	vmcb->control.tlb_ctl = tlb_ctl;
 	vmcb->control.clean = 0;
 	imee_clgi();
 	/*
@@ -321,9 +336,8 @@ static int svm_enter(struct imee_vcpu *v, struct imee_exit *exit)
 {
 	int ret;
 
-	v->vmcb->control.tlb_ctl = v->flush ? v->flush_ctl :
-					      TLB_CONTROL_DO_NOTHING;
-	ret = svm_run(v, v->vmcb);
+	ret = svm_run(v, v->vmcb, v->flush ? v->flush_ctl :
+					      TLB_CONTROL_DO_NOTHING);
 	if (ret)
 		return ret;
 	v->flush = false;
@@ -335,13 +349,12 @@ static void svm_leave(struct imee_vcpu *v)
 {
 	struct imee_gprs saved = v->gprs;
 
-	v->scrub->control.tlb_ctl = v->flush_ctl;
 	v->scrub->save.rip = 0;
 	/*
 	 * Exits at once: an NPF on the first fetch, or an interrupt before
 	 * it. If SVM is gone there is nothing to scrub either.
 	 */
-	svm_run(v, v->scrub);
+	svm_run(v, v->scrub, v->flush_ctl);
 	v->gprs = saved;
 	/* whatever the scrub did, the ImEE's next entry flushes too */
 	v->flush = true;

@@ -89,7 +89,7 @@ static bool fresh_cr3(struct run_linux *rl)
 	return true;
 }
 
-#define DISCOVERY_ATTEMPTS 3
+#define DISCOVERY_ATTEMPTS 6
 
 /* Learn the kernel (once per run), with the engine of the first Linux job. */
 static int open_linux(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem)
