@@ -552,9 +552,8 @@ TEST(repeated_pslist_catches_short_lived_processes)
 	char *job = NULL;
 
 	NEED_FACTS(&a);
-	warm_cache(_metadata, &a);
 	ASSERT_LT(0, asprintf(&job,
-			      "{\"target\": {\"pid\": %d}, \"cache\": true,"
+			      "{\"target\": {\"pid\": %d}, \"cache\": false,"
 			      " \"jobs\": [{\"id\": \"ps\", \"type\": \"pslist\"}]}",
 			      a.vmm));
 	fd = mkstemp(path);
