@@ -93,16 +93,16 @@ static bool guest_facts(struct atk *a)
 	} while (0)
 
 /*
- * Run a job file's jobs (a JSON array's contents) against the target, with
- * the per-kernel cache or not.
+ * Run a job file's jobs (a JSON array's contents) against the target,
+ * without the cache: every run finds the kernel's facts again.
  */
-static json_t *run_jobs_cache(const struct atk *a, const char *jobs, bool cache)
+static json_t *run_jobs(const struct atk *a, const char *jobs)
 {
 	char *text = NULL;
 	json_t *doc = NULL;
 
-	if (asprintf(&text, "{\"target\": {\"pid\": %d}, \"cache\": %s, \"jobs\": [%s]}",
-		     a->vmm, cache ? "true" : "false", jobs) < 0)
+	if (asprintf(&text, "{\"target\": {\"pid\": %d}, \"cache\": false, \"jobs\": [%s]}",
+		     a->vmm, jobs) < 0)
 		return NULL;
 	if (lab_imeectl_run(text, &doc) != 0) {
 		json_decref(doc);
@@ -110,27 +110,6 @@ static json_t *run_jobs_cache(const struct atk *a, const char *jobs, bool cache)
 	}
 	free(text);
 	return doc;
-}
-
-/* Without the cache: every run finds the kernel's facts again. */
-static json_t *run_jobs(const struct atk *a, const char *jobs)
-{
-	return run_jobs_cache(a, jobs, false);
-}
-
-/*
- * Under a loop of short-lived processes, the jobs use the per-kernel cache,
- * filled first while the guest is quiet: finding the kernel (kallsyms, BTF)
- * reads through the vCPU's current page table, which is then often a dying
- * process's, and can fail (a known weakness, see the README); what these
- * tests check is the walks under churn.
- */
-static void warm_cache(struct __test_metadata *_metadata, const struct atk *a)
-{
-	json_t *doc = run_jobs_cache(a, "{\"id\": \"w\", \"type\": \"pidlist\"}", true);
-
-	ASSERT_NE(NULL, doc);
-	json_decref(doc);
 }
 
 /* The result's value if it is ok (else NULL, with its error logged). */
@@ -482,9 +461,9 @@ TEST(short_lived_processes_are_not_hidden)
 
 	NEED_FACTS(&a);
 	ASSERT_TRUE(guest_has_module(a.target));
-	warm_cache(_metadata, &a);
+	/* the kernel is found (no cache) and walked, all under churn */
 	ASSERT_EQ(0, lab_guest(a.target, blink_start, NULL));
-	doc = run_jobs_cache(&a, ps_jobs, true);
+	doc = run_jobs(&a, ps_jobs);
 	rc = lab_guest(a.target, blink_stop, &out);
 	if (rc != 0 || sscanf(out, "%d", &blinks) != 1)
 		blinks = -1;
@@ -511,7 +490,7 @@ TEST(short_lived_processes_are_not_hidden)
 		char *text = NULL;
 
 		ASSERT_LT(0, asprintf(&text,
-				      "{\"target\": {\"pid\": %d}, \"cache\": true,"
+				      "{\"target\": {\"pid\": %d}, \"cache\": false,"
 				      " \"jobs\": [{\"id\": \"h\", \"type\": \"hidden\"}]}",
 				      a.vmm));
 		rc = lab_imeectl_run(text, &doc);

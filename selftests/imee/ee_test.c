@@ -344,7 +344,13 @@ TEST(jobs_identical_on_imee_and_software)
 		ASSERT_NE(NULL, sw);
 		ASSERT_NE(NULL, ee);
 		ASSERT_NE(NULL, version);
-		ASSERT_NE(NULL, json_string_value(json_object_get(lab_result(ee, "b"), "value")));
+		ASSERT_NE(NULL, json_string_value(json_object_get(lab_result(ee, "b"), "value")))
+		{
+			char *e = json_dumps(lab_result(ee, "b"), JSON_COMPACT);
+
+			TH_LOG("%s: the banner job on the ImEE: %.400s", *t, e ? e : "?");
+			free(e);
+		}
 		EXPECT_STREQ(version,
 			     json_string_value(json_object_get(lab_result(ee, "b"), "value")));
 		for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {

@@ -52,6 +52,33 @@ static int job_vmem(struct run_linux *rl, const struct job *job, struct imee_vme
 	return err;
 }
 
+/*
+ * The memory the kernel is searched through: the scan engine's, read with
+ * the top-level table of walk.cr3 copied (once per CR3) until walk.cr3 is
+ * the kernel's own. The vCPU's CR3 is often a short-lived process's, whose
+ * table may be freed and reused in the middle of a search.
+ */
+static int search_mem(struct run_linux *rl, const struct job *job, struct imee_mem *mem_ret)
+{
+	struct imee_mem under;
+	int err;
+
+	err = imee_session_mem(rl->session, scan_engine(job->engine), &under);
+	if (err || rl->walk_is_kernel) {
+		*mem_ret = under;
+		return err;
+	}
+	if (!rl->top_mem.ops || rl->top_cr3 != rl->walk.cr3 || rl->top.under.ops != under.ops) {
+		rl->top_mem.ops = NULL;
+		err = imee_linux_top_copy(&rl->top, &under, &rl->walk, &rl->top_mem);
+		if (err)
+			return err;
+		rl->top_cr3 = rl->walk.cr3;
+	}
+	*mem_ret = rl->top_mem;
+	return 0;
+}
+
 /* Find the guest's banner (once per run); a failure is kept in rl->banner_error. */
 static int find_banner(struct run_linux *rl, const struct job *job)
 {
@@ -61,7 +88,7 @@ static int find_banner(struct run_linux *rl, const struct job *job)
 	if (rl->banner_tried)
 		return rl->banner_error.err;
 	rl->banner_tried = true;
-	err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
+	err = search_mem(rl, job, &mem);
 	if (!err)
 		err = imee_linux_find_banner(&mem, &rl->walk, &rl->banner);
 	if (err)
@@ -70,9 +97,8 @@ static int find_banner(struct run_linux *rl, const struct job *job)
 }
 
 /*
- * Take the vCPU's CR3 anew; false if it did not change. The kernel is
- * found through it, and it may be a process's that exited meanwhile (its
- * page table freed and reused): then the search fails, and is worth
+ * Take the vCPU's CR3 anew; false if it did not change. A search through a
+ * table that was not (or no longer) a top-level one fails, and is worth
  * another try through the CR3 the vCPU has now.
  */
 static bool fresh_cr3(struct run_linux *rl)
@@ -91,8 +117,13 @@ static bool fresh_cr3(struct run_linux *rl)
 
 #define DISCOVERY_ATTEMPTS 6
 
-/* Learn the kernel (once per run), with the engine of the first Linux job. */
-static int open_linux(struct run_linux *rl, const struct job *job, const struct imee_vmem *vmem)
+/*
+ * Learn the kernel (once per run). It is read through search_mem() with
+ * the software walker (the ImEE copies the live top-level table on every
+ * activation, so it cannot read through the copy); the jobs then read
+ * with their own engine through the kernel's own table.
+ */
+static int open_linux(struct run_linux *rl, const struct job *job)
 {
 	struct imee_mem mem;
 	struct ks_loader loader = { &mem, &rl->walk };
@@ -107,30 +138,24 @@ static int open_linux(struct run_linux *rl, const struct job *job, const struct 
 		return rl->lx ? 0 : rl->error.err;
 	rl->tried = true;
 	for (attempt = 1;; attempt++) {
-		struct imee_vmem again;
-		bool own = false;
+		struct imee_vmem vmem;
 
 		err = find_banner(rl, job);
 		if (err) {
 			rl->error = rl->banner_error;
 		} else {
-			/* a later attempt reads through the new CR3 */
-			if (attempt > 1) {
-				err = job_vmem(rl, job, &again);
-				own = !err;
+			err = search_mem(rl, job, &mem);
+			if (!err)
+				err = imee_vmem_from_walk(&mem, &rl->walk, &vmem);
+			if (!err) {
+				err = imee_linux_open(&vmem, &o, &rl->lx);
+				imee_vmem_release(&vmem);
 			}
-			if (!err)
-				err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
-			if (!err)
-				err = imee_linux_open(own ? &again : vmem, &o, &rl->lx);
 			if (err)
 				rl->error = *imee_last_error();
-			if (own)
-				imee_vmem_release(&again);
 		}
 		if (!err || attempt == DISCOVERY_ATTEMPTS || !fresh_cr3(rl))
 			break;
-		rl->walk_changed = true;
 		rl->banner_tried = false;
 	}
 	if (err)
@@ -139,10 +164,9 @@ static int open_linux(struct run_linux *rl, const struct job *job, const struct 
 	 * From now on, walk the kernel's own page table: the vCPU's CR3 may be
 	 * a process's, freed (and its page reused) when that process exits.
 	 */
-	if (!imee_linux_kernel_cr3(rl->lx, &mem, &rl->walk, &rl->banner, &kernel_cr3) &&
-	    kernel_cr3 != rl->walk.cr3) {
+	if (!imee_linux_kernel_cr3(rl->lx, &mem, &rl->walk, &rl->banner, &kernel_cr3)) {
+		rl->walk_is_kernel = true;
 		rl->walk.cr3 = kernel_cr3;
-		rl->walk_changed = true;
 	}
 	return 0;
 }
@@ -167,7 +191,7 @@ static int need_kallsyms(struct run_linux *rl, const struct job *job)
 		}
 		err = imee_linux_system_map_load(rl->system_map, &rl->banner, &rl->ks);
 	} else {
-		err = imee_session_mem(rl->session, scan_engine(job->engine), &mem);
+		err = search_mem(rl, job, &mem);
 		if (!err)
 			err = imee_linux_kallsyms_load(&mem, &rl->walk, &rl->ks);
 	}
@@ -661,21 +685,12 @@ void run_linux_job(struct run_linux *rl, const struct job *job, json_t *result)
 				  "the target has no vCPU to take CR3 and the paging mode from"));
 		return;
 	}
+	/* first, as it may change walk.cr3 to the kernel's own table */
+	opened = open_linux(rl, job);
 	if (job_vmem(rl, job, &vmem)) {
 		out_set(result, "ok", json_false());
 		out_set(result, "error", out_last_error());
 		return;
-	}
-	opened = open_linux(rl, job, &vmem);
-	if (rl->walk_changed) {
-		/* the kernel's page table was found: read through it */
-		rl->walk_changed = false;
-		imee_vmem_release(&vmem);
-		if (job_vmem(rl, job, &vmem)) {
-			out_set(result, "ok", json_false());
-			out_set(result, "error", out_last_error());
-			return;
-		}
 	}
 	if (job->type == JOB_SYSCALLDMP) {
 		/* BTF (NR_syscalls) helps, but is not needed: a failure is no error here. */

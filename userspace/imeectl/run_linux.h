@@ -22,7 +22,15 @@ struct run_linux {
 	const struct imee_vcpu_regs *vcpu; /* NULL when the target has none */
 	/* the vCPU's CR3 and paging mode; CR3 the kernel's own once it is known */
 	struct imee_walk_opts walk;
-	bool walk_changed; /* walk.cr3 became the kernel's: make the vmem again */
+	bool walk_is_kernel; /* walk.cr3 is the kernel's own (init_top_pgt) */
+	/*
+	 * Until then the kernel is searched through a copy of the top-level
+	 * table of walk.cr3 (a process's, freed when it exits), taken once
+	 * per CR3: see imee_linux_top_copy().
+	 */
+	struct imee_linux_top_copy top;
+	struct imee_mem top_mem; /* reads through top; ops NULL: none taken */
+	uint64_t top_cr3; /* the walk.cr3 top was taken for */
 	bool no_cache;
 	/* Overrides from the job file (NULL: from memory): see imee_linux_open_opts. */
 	const char *system_map;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <imee/imee.h>
@@ -232,6 +233,56 @@ static void five_level_and_errors(void)
 	EXPECT_INT(imee_linux_find_banner(&mem, &o, &b), -EOPNOTSUPP);
 }
 
+/*
+ * The vCPU's CR3 is a process's that exits mid-search: its top-level page
+ * is freed and zeroed. Through the copy taken before, the kernel is still
+ * found; through the live page it is not. A page whose kernel half maps
+ * nothing is no top-level table: -EAGAIN.
+ */
+static void top_copy_outlives_the_live_table(void)
+{
+	static const char real[] = BANNER "\n";
+	struct imee_linux_top_copy *copy = calloc(1, sizeof(*copy));
+	static unsigned char zeros[SZ_4K];
+	struct imee_mem through;
+	struct imee_walk_opts o;
+	struct imee_linux_banner b;
+	uint64_t word;
+	unsigned char buf[16];
+
+	REQUIRE(copy);
+	setup();
+	o = opts();
+	fake_map(&fm, root, 4, IMAGE + 0x1000000, 0x1000000, SZ_2M, 0);
+	put(0x1000000 + 0x40, real, sizeof(real));
+	fake_set(&fm, root, 0x1234567); /* a user-half entry */
+	o.cr3 = (root + SZ_4K) | 5; /* PTI user half, PCID 5: the kernel half is copied */
+	REQUIRE(imee_linux_top_copy(copy, &mem, &o, &through) == 0);
+	EXPECT_U64(copy->gpa, root);
+	EXPECT_INT(copy->present, 1);
+	fake_write(&fm, root, zeros, sizeof(zeros));
+	EXPECT_INT(imee_linux_find_banner(&mem, &o, &b), -ENOENT);
+	REQUIRE(imee_linux_find_banner(&through, &o, &b) == 0);
+	EXPECT_U64(b.va, IMAGE + 0x1000040);
+	/* reads across the copy's edges: the copy inside, live memory outside */
+	fake_set(&fm, root - 8, 0x1111);
+	fake_set(&fm, root + SZ_4K, 0x2222);
+	REQUIRE(through.ops->read(through.ctx, root - 8, buf, sizeof(buf)) == 0);
+	memcpy(&word, buf, 8);
+	EXPECT_U64(word, 0x1111);
+	memcpy(&word, buf + 8, 8);
+	EXPECT_U64(word, 0x1234567);
+	REQUIRE(through.ops->read_u64(through.ctx, root + SZ_4K, &word) == 0);
+	EXPECT_U64(word, 0x2222);
+	/* the (now zeroed) live page is no top-level table */
+	EXPECT_INT(imee_linux_top_copy(copy, &mem, &o, &through), -EAGAIN);
+	fm.fail_err = -ESRCH;
+	EXPECT_INT(imee_linux_top_copy(copy, &mem, &o, &through), -ESRCH);
+	fm.fail_err = 0;
+	EXPECT_INT(imee_linux_top_copy(NULL, &mem, &o, &through), -EINVAL);
+	free(copy);
+}
+
 int main(void)
 {
 	tap_run(picks_last_virtual_with_newline,
@@ -242,6 +293,8 @@ int main(void)
 	tap_run(holes_are_skipped_whole, "unmapped ranges are skipped by level, not page by page");
 	tap_run(mapped_device_memory_is_skipped, "pages mapped outside RAM are skipped");
 	tap_run(pti_user_cr3, "found through a PTI user CR3");
+	tap_run(top_copy_outlives_the_live_table,
+		"found through a copy of the top-level table once the live one is freed");
 	tap_run(five_level_and_errors, "5-level paging; read errors; unsupported paging");
 	fake_free(&fm);
 	return tap_done();

@@ -475,6 +475,32 @@ int imee_session_mem(struct imee_session *session, enum imee_engine engine,
  */
 uint64_t imee_linux_cr3_for(uint64_t cr3, uint64_t va);
 
+/*
+ * A copy of the kernel's top-level page table, taken once, read in place of
+ * the live one. The kernel is found through a vCPU's CR3, which is often a
+ * process's: when that process exits, its top-level table is freed and its
+ * page reused (zeroed, or as anything) while a search still reads through
+ * it. The kernel half of every process's table is the kernel's own, and the
+ * tables under it are the kernel's, kept for its whole life: so a walk of a
+ * kernel address through the copy goes on as it began. (User addresses walk
+ * through the copy too: use it for the kernel only.)
+ */
+struct imee_linux_top_copy {
+	struct imee_mem under; /* the memory read for everything else */
+	uint64_t gpa; /* the page copied */
+	unsigned int present; /* present entries in the kernel half */
+	unsigned char page[4096];
+};
+
+/*
+ * Copy the kernel's top-level table of walk (imee_linux_cr3_for() applied to
+ * its CR3) from under, and make *mem_ret read through copy (which must
+ * outlive it, as under must). -EAGAIN when the kernel half maps nothing: not
+ * a top-level table (any more); take the vCPU's CR3 again.
+ */
+int imee_linux_top_copy(struct imee_linux_top_copy *copy, const struct imee_mem *under,
+			const struct imee_walk_opts *walk, struct imee_mem *mem_ret);
+
 /* linux_banner is "Linux version ...\n": shorter than this with its NUL. */
 #define IMEE_LINUX_BANNER_MAX 512
 
