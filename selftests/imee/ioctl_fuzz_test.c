@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/ucontext.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,12 +92,36 @@ struct fuzz_thread {
 
 static __thread sigjmp_buf *fault_jmp;
 
-static void on_sigbus(int sig)
+/*
+ * SIGBUS or SIGSEGV: expected while touching a view (back to the touch),
+ * else a bug of the test or of the module: say where, then die of it. It
+ * runs on an alternate stack (see use_alt_stack()), so a stack overflow is
+ * reported too.
+ */
+static void on_fault(int sig, siginfo_t *si, void *uctx)
 {
-	(void)sig;
+	char msg[160];
+	int len;
+
 	if (fault_jmp)
 		siglongjmp(*fault_jmp, 1);
-	abort();
+	len = snprintf(msg, sizeof(msg), "# unexpected signal %d, code %d, address %p, rip 0x%llx\n",
+		       sig, si->si_code, si->si_addr,
+		       (unsigned long long)((ucontext_t *)uctx)->uc_mcontext.gregs[REG_RIP]);
+	if (len > 0 && write(STDERR_FILENO, msg, (size_t)len) < 0)
+		len = 0;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Give this thread an alternate signal stack (leaked: the process is the test's). */
+static void use_alt_stack(void)
+{
+	stack_t ss = { .ss_size = 64 * 1024 };
+
+	ss.ss_sp = malloc(ss.ss_size);
+	if (ss.ss_sp)
+		sigaltstack(&ss, NULL);
 }
 
 static uint64_t rnd(struct fuzz_thread *t)
@@ -562,6 +587,7 @@ static void *fuzz_thread_main(void *arg)
 {
 	struct fuzz_thread *t = arg;
 
+	use_alt_stack();
 	while (atomic_load(&fz.calls) < fz.max_calls && time(NULL) < fz.deadline)
 		fuzz_one(t);
 	return NULL;
@@ -614,7 +640,7 @@ TEST(fuzz_ioctls_from_threads)
 	unsigned long threads = env_ulong("IMEE_FUZZ_THREADS", 4);
 	const char *const *targets = lab_targets();
 	struct fuzz_thread th[MAX_THREADS];
-	struct sigaction sa = { .sa_handler = on_sigbus };
+	struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK };
 	long refs_before, refs_after;
 	time_t started;
 	unsigned long i;
@@ -638,6 +664,7 @@ TEST(fuzz_ioctls_from_threads)
 	ASSERT_EQ(refs_before, 0) TH_LOG("imee.ko is in use before the run");
 
 	sigemptyset(&sa.sa_mask);
+	use_alt_stack();
 	ASSERT_EQ(sigaction(SIGBUS, &sa, NULL), 0);
 	ASSERT_EQ(sigaction(SIGSEGV, &sa, NULL), 0);
 
