@@ -93,6 +93,8 @@ MODULE_PARM_DESC(test_restarts,
 #define PREFERRED_SLOT	256
 #define MAX_SHADOWS	256
 #define MAX_EXITS	BIT(24)
+/* exits handled with preemption off before the loop looks up (a power of 2) */
+#define EXITS_PER_BURST	BIT(12)
 #define MAX_RESTARTS	3
 
 /* Intercepted exceptions that the agent turns into program faults. */
@@ -755,6 +757,9 @@ static int ee_loop(struct imee_ee *ee, struct ee_activation *act)
 			}
 			run->exits++;
 			action = ee_exit(ee, act, &exit, &gfn);
+			if (action == EE_GO_ON &&
+			    !(run->exits & (EXITS_PER_BURST - 1)))
+				action = EE_LEAVE;
 		} while (action == EE_GO_ON);
 		ee->vendor->leave(ee->vcpu);
 		preempt_enable();
