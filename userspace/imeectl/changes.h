@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * imeectl run --repeat --changes: what appeared in and disappeared from a
- * list job's result (pslist, pidlist) between two rounds.
+ * imeectl run --repeat --changes and imeectl watch: what appeared in,
+ * disappeared from or changed in a list job's result (pslist, pidlist,
+ * credlist, modules, syscalldmp) between two rounds.
  */
 #ifndef IMEECTL_CHANGES_H
 #define IMEECTL_CHANGES_H
@@ -10,14 +11,15 @@
 
 #include <jansson.h>
 
-/* Does this job's result have entries --changes compares (pslist, pidlist)? */
+/* Does this job's result have entries that are compared (see above)? */
 bool changes_tracked(json_t *result);
 
 /*
  * The change of one job between two rounds: NULL when nothing changed,
- * else {"id", "type", "appeared": [...], "disappeared": [...]} (entries
- * compared by their "pid" and "address": a pid used again by a new task is
- * one entry gone and one come), or, when either round's result failed,
+ * else {"id", "type", "ok": true, "appeared": [...], "disappeared": [...]}
+ * and, for credlist, modules and syscalldmp, "changed": [{"before",
+ * "after"}] (entries keyed as changes.c says; syscalldmp's entries carry
+ * their "table"), or, when either round's result failed,
  * {"id", "type", "ok": false, "error"} for the current one (or nothing if
  * both failed alike). prev may be NULL (the job had no result before).
  */

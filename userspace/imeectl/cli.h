@@ -23,6 +23,7 @@ int cmd_run(int argc, char **argv);
 int cmd_symbols(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 struct job_file;
 /* Attach to a job file's target, run its jobs, print the document (cmd_run.c). */
@@ -42,6 +43,10 @@ struct run_opts {
 	unsigned int interval_ms;
 	bool changes;
 	bool line;
+	/* imeectl watch: rounds until stopped (or watch_rounds, if not 0) */
+	bool watch;
+	uint64_t watch_rounds;
+	uint64_t interval_us;
 };
 
 /* The same, with them. */

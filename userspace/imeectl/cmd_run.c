@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,13 @@ static const char usage[] =
 	"                     for each later round in which something changed only\n"
 	"                     {\"round\", \"changes\": [{\"id\", \"type\", \"ok\",\n"
 	"                     \"appeared\": [...], \"disappeared\": [...]}]}: the\n"
-	"                     entries of pslist and pidlist jobs (keyed by pid and\n"
-	"                     address) that came or went since the round before, and\n"
-	"                     jobs that failed (with their error). Other job types are\n"
-	"                     run but not reported after the first round. A last line\n"
-	"                     {\"rounds\": N, \"done\": true} ends the output.\n"
+	"                     entries of pslist, pidlist, credlist, modules and\n"
+	"                     syscalldmp jobs that came or went since the round\n"
+	"                     before (and, for the last three, \"changed\":\n"
+	"                     [{\"before\", \"after\"}]), and jobs that failed (with\n"
+	"                     their error). Other job types are run but not reported\n"
+	"                     after the first round. A last line {\"rounds\": N,\n"
+	"                     \"done\": true} ends the output. See also imeectl watch.\n"
 	"\n"
 	"Job file:\n"
 	"  {\"target\": {\"pid\": 1234},\n"
@@ -227,12 +230,33 @@ static bool get_mem(const struct runner *r, const struct job *job, struct imee_m
 	return true;
 }
 
+/*
+ * The memory a search of the kernel (banner, kallsyms) reads: the job
+ * engine's, with the kernel half of the vCPU's top-level table copied
+ * first, as the table may be a process's, freed if it exits meanwhile (see
+ * imee_linux_top_copy()). copy must outlive mem.
+ */
+static bool get_kernel_mem(const struct runner *r, const struct job *job,
+			   struct imee_linux_top_copy *copy, struct imee_mem *mem, json_t *result)
+{
+	struct imee_mem under;
+
+	if (!have_vcpu(r, result) || !get_mem(r, job, &under, result))
+		return false;
+	if (imee_linux_top_copy(copy, &under, &r->walk, mem)) {
+		fail_last(result);
+		return false;
+	}
+	return true;
+}
+
 static void run_banner(const struct runner *r, const struct job *job, json_t *result)
 {
+	struct imee_linux_top_copy copy;
 	struct imee_linux_banner banner;
 	struct imee_mem mem;
 
-	if (!have_vcpu(r, result) || !get_mem(r, job, &mem, result))
+	if (!get_kernel_mem(r, job, &copy, &mem, result))
 		return;
 	if (imee_linux_find_banner(&mem, &r->walk, &banner)) {
 		fail_last(result);
@@ -380,13 +404,14 @@ static json_t *ksym_json(const struct imee_linux_ksym *sym, size_t matches)
 static void run_symbols(const struct runner *r, const struct job *job, json_t *result)
 {
 	struct imee_linux_kallsyms_info info;
+	struct imee_linux_top_copy copy;
 	struct imee_linux_kallsyms *ks;
 	struct imee_linux_ksym sym;
 	struct imee_mem mem;
 	json_t *value, *where;
 	size_t i, matches;
 
-	if (!have_vcpu(r, result) || !get_mem(r, job, &mem, result))
+	if (!get_kernel_mem(r, job, &copy, &mem, result))
 		return;
 	if (r->jf->system_map) {
 		/* The override: the map's addresses, slid by the guest's banner. */
@@ -639,6 +664,117 @@ static int run_rounds(const struct runner *r, const struct run_opts *o)
 	return ret;
 }
 
+/* imeectl watch: set by SIGINT or SIGTERM, looked at between rounds. */
+static volatile sig_atomic_t watch_stop;
+
+static void on_watch_stop(int sig)
+{
+	watch_stop = sig;
+}
+
+/* Sleep, but not past a SIGINT or SIGTERM. */
+static void watch_sleep_us(uint64_t us)
+{
+	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000L };
+
+	while (!watch_stop && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* The wall-clock time now, as UTC ISO 8601 with microseconds. */
+static json_t *wall_time(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[48], frac[24];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (!gmtime_r(&ts.tv_sec, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm))
+		return json_null();
+	snprintf(frac, sizeof(frac), ".%06ldZ", ts.tv_nsec / 1000);
+	strncat(buf, frac, sizeof(buf) - strlen(buf) - 1);
+	return json_string(buf);
+}
+
+static json_t *rate(uint64_t rounds, uint64_t start_ns)
+{
+	uint64_t ns = now_ns() - start_ns;
+
+	return json_real(ns ? (double)rounds * 1e9 / (double)ns : 0.0);
+}
+
+/*
+ * watch: rounds until SIGINT/SIGTERM, the target's end or o->watch_rounds;
+ * the first round in full, then only changes, then a closing line.
+ */
+static int run_watch(const struct runner *r, const struct run_opts *o)
+{
+	struct sigaction sa = { .sa_handler = on_watch_stop }, old_int, old_term;
+	uint64_t round, done = 0, start = now_ns();
+	const char *reason = "rounds";
+	json_t *prev = NULL, *doc, *c;
+	int ret = EXIT_OK;
+
+	watch_stop = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	for (round = 1; !o->watch_rounds || round <= o->watch_rounds; round++) {
+		if (round > 1 && o->interval_us)
+			watch_sleep_us(o->interval_us);
+		if (watch_stop) {
+			reason = "signal";
+			break;
+		}
+		c = wall_time();
+		doc = run_round(r, (unsigned int)round);
+		done++;
+		if (round == 1) {
+			out_set(doc, "time", c);
+			ret = out_print_line(doc, stdout) ? EXIT_RUNTIME : EXIT_OK;
+		} else {
+			json_t *line = round_changes(prev, doc, (unsigned int)round);
+
+			if (line) {
+				out_set(line, "round", json_integer((json_int_t)round));
+				out_set(line, "time", c);
+				out_set(line, "rounds_per_second", rate(done, start));
+				ret = out_print_line(line, stdout) ? EXIT_RUNTIME : EXIT_OK;
+				json_decref(line);
+			} else {
+				json_decref(c);
+			}
+		}
+		json_decref(prev);
+		prev = doc;
+		if (ret != EXIT_OK) {
+			reason = "output";
+			break;
+		}
+		if (imee_session_check_alive(r->session) == -ESRCH) {
+			reason = "target-gone";
+			ret = EXIT_RUNTIME;
+			break;
+		}
+	}
+	json_decref(prev);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (strcmp(reason, "output")) {
+		c = out_object();
+		out_set(c, "done", json_true());
+		out_set(c, "reason", json_string(reason));
+		out_set(c, "rounds", json_integer((json_int_t)done));
+		out_set(c, "seconds", json_real((double)(now_ns() - start) / 1e9));
+		out_set(c, "rounds_per_second", rate(done, start));
+		out_set(c, "time", wall_time());
+		if (out_print_line(c, stdout))
+			ret = EXIT_RUNTIME;
+		json_decref(c);
+	}
+	return ret;
+}
+
 int cli_run_job_file(struct job_file *jf)
 {
 	const struct run_opts once = { 0 };
@@ -666,7 +802,9 @@ int cli_run_job_file_opts(struct job_file *jf, const struct run_opts *o)
 	linux_jobs.session = r.session;
 	linux_jobs.vcpu = r.vcpu;
 	linux_jobs.walk = r.walk;
-	if (o->repeat) {
+	if (o->watch) {
+		ret = run_watch(&r, o);
+	} else if (o->repeat) {
 		ret = run_rounds(&r, o);
 	} else {
 		doc = run_round(&r, 0);

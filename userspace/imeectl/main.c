@@ -22,6 +22,7 @@ static const char usage[] =
 	"  info --pid PID [--vm-fd FD] [--json] a VM's memslots, vCPUs, paging mode, ImEE\n"
 	"  run JOB.json | -                     run a job file, print one JSON document\n"
 	"  scan [--pid PID]... JOB.json | -     run a job file on every VM, a JSON line each\n"
+	"  watch [--interval-us N] JOB.json     repeat list jobs, print only changes\n"
 	"  symbols --pid PID [NAME...]          the guest kernel's symbols (kallsyms), as JSON\n"
 	"  bench --pid PID [--json]             the engines measured on one target\n"
 	"\n"
@@ -43,6 +44,7 @@ struct command {
 static const struct command commands[] = {
 	{ "vms", cmd_vms },	    { "info", cmd_info },   { "run", cmd_run },
 	{ "symbols", cmd_symbols }, { "bench", cmd_bench }, { "scan", cmd_scan },
+	{ "watch", cmd_watch },
 };
 
 void cli_error(const char *fmt, ...)

@@ -333,6 +333,84 @@ static void hidden_and_walk_jobs(void)
 #undef WALK
 }
 
+/* credlist, modules and syscalldmp: entries that changed under their key. */
+static void round_changes_in_place(void)
+{
+	json_t *c1 = json_loads("{\"id\": \"c\", \"type\": \"credlist\", \"ok\": true, \"value\": ["
+				"{\"pid\": 5, \"comm\": \"a\", \"uid\": 1000},"
+				"{\"pid\": 6, \"comm\": \"b\", \"uid\": 1000}]}",
+				0, NULL);
+	json_t *c2 = json_loads("{\"id\": \"c\", \"type\": \"credlist\", \"ok\": true, \"value\": ["
+				"{\"pid\": 5, \"comm\": \"a\", \"uid\": 0},"
+				"{\"pid\": 6, \"comm\": \"b\", \"uid\": 1000}]}",
+				0, NULL);
+	json_t *s1 =
+		json_loads("{\"id\": \"s\", \"type\": \"syscalldmp\", \"ok\": true, \"value\": {"
+			   "\"sys_call_table\": {\"entries\": [{\"nr\": 0, \"handler\": \"0x1\"},"
+			   "{\"nr\": 39, \"handler\": \"0x2\"}]}, \"ia32_sys_call_table\": null}}",
+			   0, NULL);
+	json_t *s2 = json_loads(
+		"{\"id\": \"s\", \"type\": \"syscalldmp\", \"ok\": true, \"value\": {"
+		"\"sys_call_table\": {\"entries\": [{\"nr\": 0, \"handler\": \"0x1\"},"
+		"{\"nr\": 39, \"handler\": \"0x666\"}]}, \"ia32_sys_call_table\": null}}",
+		0, NULL);
+	json_t *m1 =
+		json_loads("{\"id\": \"m\", \"type\": \"modules\", \"ok\": true, \"value\": ["
+			   "{\"name\": \"ext4\", \"address\": \"0x10\", \"state\": \"live\"}]}",
+			   0, NULL);
+	json_t *m2 =
+		json_loads("{\"id\": \"m\", \"type\": \"modules\", \"ok\": true, \"value\": ["
+			   "{\"name\": \"ext4\", \"address\": \"0x10\", \"state\": \"live\"},"
+			   "{\"name\": \"evil\", \"address\": \"0x20\", \"state\": \"coming\"}]}",
+			   0, NULL);
+	json_t *c, *ch;
+
+	REQUIRE(c1 && c2 && s1 && s2 && m1 && m2);
+	EXPECT(changes_tracked(c1) && changes_tracked(s1) && changes_tracked(m1));
+	EXPECT(changes_between(c1, c1) == NULL);
+	c = changes_between(c1, c2);
+	REQUIRE(c);
+	ch = json_object_get(c, "changed");
+	REQUIRE(json_array_size(ch) == 1);
+	EXPECT_INT(json_integer_value(json_object_get(
+			   json_object_get(json_array_get(ch, 0), "before"), "uid")),
+		   1000);
+	EXPECT_INT(json_integer_value(
+			   json_object_get(json_object_get(json_array_get(ch, 0), "after"), "uid")),
+		   0);
+	EXPECT_INT(json_array_size(json_object_get(c, "appeared")), 0);
+	json_decref(c);
+	c = changes_between(s1, s2);
+	REQUIRE(c);
+	ch = json_object_get(c, "changed");
+	REQUIRE(json_array_size(ch) == 1);
+	EXPECT_STR(json_string_value(json_object_get(
+			   json_object_get(json_array_get(ch, 0), "after"), "table")),
+		   "sys_call_table");
+	EXPECT_STR(json_string_value(json_object_get(
+			   json_object_get(json_array_get(ch, 0), "after"), "handler")),
+		   "0x666");
+	json_decref(c);
+	EXPECT(changes_between(s2, s2) == NULL);
+	c = changes_between(m1, m2);
+	REQUIRE(c);
+	EXPECT_INT(json_array_size(json_object_get(c, "appeared")), 1);
+	EXPECT_INT(json_array_size(json_object_get(c, "changed")), 0);
+	json_decref(c);
+	c = changes_between(m2, m1);
+	REQUIRE(c);
+	EXPECT_STR(json_string_value(json_object_get(
+			   json_array_get(json_object_get(c, "disappeared"), 0), "name")),
+		   "evil");
+	json_decref(c);
+	json_decref(c1);
+	json_decref(c2);
+	json_decref(s1);
+	json_decref(s2);
+	json_decref(m1);
+	json_decref(m2);
+}
+
 /* --changes: pslist entries keyed by pid and address between two rounds. */
 static void round_changes(void)
 {
@@ -746,6 +824,8 @@ int main(int argc, char **argv)
 	tap_run(kernel_jobs, "syscalldmp and modules jobs: max, nothing else");
 	tap_run(hidden_and_walk_jobs, "hidden and walk jobs: fields checked, names kept");
 	tap_run(round_changes, "run --changes: entries that came and went, failures once");
+	tap_run(round_changes_in_place,
+		"changes: credentials, modules and syscall entries changed in place");
 	tap_run(wrong_types_and_values, "wrong types and values name the field");
 	tap_run(addresses, "addresses: \"0x...\" strings or integers that fit");
 	tap_run(lengths, "lengths are bounded");

@@ -709,6 +709,49 @@ static void repeat_rounds(void)
 	EXPECT_INT(n, 2);
 }
 
+/* watch: the first round in full, then changes only, then why it stopped. */
+static void watch_rounds(void)
+{
+	static const char text[] = "{\"target\": {\"pid\": 4242}, \"jobs\": ["
+				   "{\"id\": \"p\", \"type\": \"pslist\"},"
+				   "{\"id\": \"s\", \"type\": \"syscalldmp\"}]}";
+	static const char banner[] = "{\"target\": {\"pid\": 4242}, \"jobs\": ["
+				     "{\"id\": \"b\", \"type\": \"banner\"}]}";
+	static const char *const args[] = { "watch", "--rounds", "3", "--interval-us",
+					    "10",    "-",	 NULL };
+	static const char *const zero[] = { "watch", "--rounds", "0", "-", NULL };
+	static const char *const plain[] = { "watch", "-", NULL };
+	char *line, *save = NULL;
+	unsigned int n = 0;
+
+	subproc_run(fake, args, NULL, text, &res);
+	REQUIRE(res.status == 0);
+	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *d = json_loads(line, 0, NULL);
+
+		REQUIRE(d);
+		if (!n++) {
+			EXPECT_INT(num(d, "round"), 1);
+			EXPECT(str(d, "time") && strlen(str(d, "time")) == 27);
+			EXPECT_INT(json_array_size(json_object_get(d, "results")), 2);
+		} else {
+			/* the jobs fail alike every round: nothing changes */
+			EXPECT(json_is_true(json_object_get(d, "done")));
+			EXPECT_STR(str(d, "reason"), "rounds");
+			EXPECT_INT(num(d, "rounds"), 3);
+			EXPECT(json_is_real(json_object_get(d, "rounds_per_second")));
+		}
+		json_decref(d);
+	}
+	EXPECT_INT(n, 2);
+	subproc_run(fake, plain, NULL, banner, &res);
+	EXPECT_INT(res.status, 2);
+	EXPECT(strstr(res.err, "watch runs pslist"));
+	subproc_run(fake, zero, NULL, text, &res);
+	EXPECT_INT(res.status, 2);
+	EXPECT(strstr(res.err, "--rounds must be"));
+}
+
 /* walk and hidden need the kernel's symbols and BTF: this guest has neither. */
 static void walk_and_hidden_name_what_is_missing(void)
 {
@@ -749,6 +792,7 @@ int main(int argc, char **argv)
 	tap_run(syscalldmp_and_modules, "run: syscalldmp (both engines, max); modules without BTF");
 	tap_run(overrides, "run: system_map for symbols and syscalldmp; mismatch, missing, no BTF");
 	tap_run(repeat_rounds, "run --repeat: a line per round; --changes: only changes");
+	tap_run(watch_rounds, "watch: the first round, changes, the end; list jobs only");
 	tap_run(walk_and_hidden_name_what_is_missing,
 		"run: walk and hidden without BTF: not-found");
 	json_decref(doc);
