@@ -377,6 +377,31 @@ static const char *jobs_of(enum kind kind)
 	return "";
 }
 
+/*
+ * "cred": fake A's cred pointers are garbage. A is listed (the walk reaches
+ * it before the splice's end), credlist gives it an error of its own and
+ * pslist no uid; the walk does not fail for it.
+ */
+static void check_bad_cred(struct __test_metadata *_metadata, const char *id, json_t *value)
+{
+	json_t *a = NULL, *e, *err;
+	size_t k;
+
+	json_array_foreach(value, k, e)
+		if (fake_index(e) == 0)
+			a = e;
+	ASSERT_NE(NULL, a) TH_LOG("%s: the fake task with bad credentials is not listed", id);
+	if (!strcmp(id, "cred")) {
+		err = json_object_get(a, "error");
+		EXPECT_TRUE(documented_code(json_string_value(json_object_get(err, "code"))))
+			TH_LOG("credlist: the fake task has no error of a documented code");
+		EXPECT_EQ(NULL, json_object_get(a, "uid"));
+	} else {
+		EXPECT_TRUE(json_is_null(json_object_get(a, "uid")))
+			TH_LOG("%s: the fake task's uid is not null", id);
+	}
+}
+
 static void check_result(struct __test_metadata *_metadata, const struct hst *h,
 			 const char *scn, const char *engine, enum kind kind, json_t *r,
 			 const struct gstate *before, const struct gstate *after)
@@ -392,6 +417,8 @@ static void check_result(struct __test_metadata *_metadata, const struct hst *h,
 		check_tasks(_metadata, h, value, before, after, !strcmp(scn, "comm16"),
 			    json_is_true(json_object_get(r, "complete")) || ok, seen,
 			    sizeof(seen));
+		if (!strcmp(scn, "cred"))
+			check_bad_cred(_metadata, id, value);
 	} else if (kind == TASKS) {
 		/* the cross-view check: a failed view fails it; else fakes only */
 		json_array_foreach(value, k, e) {
@@ -570,6 +597,16 @@ TEST(scenario_beyond_ram)
 TEST(scenario_mmio)
 {
 	run_scenario(_metadata, "mmio", TASKS);
+}
+
+TEST(scenario_cred)
+{
+	run_scenario(_metadata, "cred", TASKS);
+}
+
+TEST(scenario_threads)
+{
+	run_scenario(_metadata, "threads", TASKS);
 }
 
 TEST(scenario_modlist)

@@ -46,6 +46,11 @@
  *		64 GiB, far above the guest's RAM
  *   mmio	anchor -> a task_struct in an ioremap() of the IOAPIC's
  *		registers (0xfec00000)
+ *   cred	anchor -> A -> the anchor's old successor, A's cred a
+ *		non-canonical address and its real_cred an unmapped one
+ *   threads	anchor -> A -> the anchor's old successor, A's thread list
+ *		a loop that misses its head (A -> B -> A, prev pointers
+ *		consistent)
  *   modlist	this module's list.next points at the anchor's tasks node
  *   syscalls	sys_call_table entries 181, 182 and 183 (getpmsg, putpmsg,
  *		afs_syscall: not implemented) set to NULL, 0x4141414141414141
@@ -108,6 +113,8 @@ enum scenario {
 	SCN_COMM16,
 	SCN_BEYOND_RAM,
 	SCN_MMIO,
+	SCN_CRED,
+	SCN_THREADS,
 	SCN_MODLIST,
 	SCN_SYSCALLS,
 	NR_SCENARIOS
@@ -124,6 +131,8 @@ static const char *const names[NR_SCENARIOS] = {
 	[SCN_COMM16] = "comm16",
 	[SCN_BEYOND_RAM] = "beyond-ram",
 	[SCN_MMIO] = "mmio",
+	[SCN_CRED] = "cred",
+	[SCN_THREADS] = "threads",
 	[SCN_MODLIST] = "modlist",
 	[SCN_SYSCALLS] = "syscalls",
 };
@@ -374,6 +383,17 @@ static int start_tasks(enum scenario scn)
 	case SCN_COMM16:
 		memcpy(a->comm, "IMEEFAKE16CHARSX", sizeof(a->comm));
 		break;
+	case SCN_CRED:
+		/* never dereferenced here: the fakes are not in the pid IDR */
+		RCU_INIT_POINTER(a->cred, (const struct cred *)NONCANONICAL);
+		RCU_INIT_POINTER(a->real_cred, (const struct cred *)unmapped_addr());
+		break;
+	case SCN_THREADS:
+		a->thread_node.next = &b->thread_node;
+		a->thread_node.prev = &b->thread_node;
+		b->thread_node.next = &a->thread_node;
+		b->thread_node.prev = &a->thread_node;
+		break;
 	case SCN_BEYOND_RAM:
 	case SCN_MMIO:
 		iomem = ioremap(scn == SCN_MMIO ? MMIO_PHYS : BEYOND_RAM_PHYS,
@@ -388,7 +408,7 @@ static int start_tasks(enum scenario scn)
 		err = -EINVAL;
 		goto free;
 	}
-	err = splice(first, scn == SCN_COMM16);
+	err = splice(first, scn == SCN_COMM16 || scn == SCN_CRED || scn == SCN_THREADS);
 	if (err)
 		goto free;
 	if (scn == SCN_FLIP) {
