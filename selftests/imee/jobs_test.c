@@ -352,4 +352,87 @@ TEST(vms_lists_every_target)
 	free(out);
 }
 
+/* An entry count of the guest's, from its shell (-1 if it cannot be had). */
+static long guest_count(const char *target, const char *cmd)
+{
+	char *out = NULL;
+	long n = -1;
+
+	if (lab_guest(target, cmd, &out) == 0 && out)
+		n = strtol(out, NULL, 10);
+	free(out);
+	return n;
+}
+
+/*
+ * imeectl bench --paper: every engine measured, and what each job read
+ * agrees with the guest: pslist its processes (/proc's numeric entries),
+ * pidlist its tasks (the entries of /proc/PID/task), syscalldmp the same number of
+ * entries on every engine. Its times are not asserted (emulated lab).
+ */
+TEST(bench_paper_measures_every_engine)
+{
+	static const char *const names[] = { "imee", "software", "legacy" };
+	const char *target = lab_target("LA57");
+	long procs, tasks;
+	json_t *doc, *eng, *e, *jobs, *ent;
+	char cmd[128], *out = NULL;
+	size_t i;
+
+	ASSERT_NE(NULL, target);
+	snprintf(cmd, sizeof(cmd), "imeectl bench --pid %d --rounds 3 --paper --json",
+		 (int)lab_vmm_pid(target));
+	procs = guest_count(target, "ls -d /proc/[0-9]* | wc -l");
+	tasks = guest_count(target, "ls -d /proc/[0-9]*/task/[0-9]* | wc -l");
+	ASSERT_EQ(0, lab_host(cmd, &out));
+	doc = json_loads(out ? out : "", 0, NULL);
+	ASSERT_NE(NULL, doc) TH_LOG("bench printed: %.300s", out ? out : "");
+	free(out);
+	eng = json_object_get(doc, "engines");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		e = json_object_get(eng, names[i]);
+		ASSERT_NE(NULL, e) TH_LOG("%s was not measured", names[i]);
+		jobs = json_object_get(e, "jobs_us");
+		ent = json_object_get(e, "jobs_entries");
+		EXPECT_LT(0.0, json_real_value(json_object_get(jobs, "pslist")));
+		EXPECT_LT(0.0, json_real_value(json_object_get(jobs, "syscalldmp")));
+		TH_LOG("%s: pslist %lld processes (the guest: %ld), pidlist %lld pids (%ld tasks),"
+		       " syscalldmp %lld entries",
+		       names[i], json_integer_value(json_object_get(ent, "pslist")), procs,
+		       json_integer_value(json_object_get(ent, "pidlist")), tasks,
+		       json_integer_value(json_object_get(ent, "syscalldmp")));
+		/* the guest is quiet, but its shell runs (the count counts it): a few come and go */
+		EXPECT_GE(5, labs(json_integer_value(json_object_get(ent, "pslist")) - procs));
+		EXPECT_GE(5, labs(json_integer_value(json_object_get(ent, "pidlist")) - tasks));
+		EXPECT_EQ(json_integer_value(json_object_get(
+				  json_object_get(json_object_get(eng, "imee"), "jobs_entries"),
+				  "syscalldmp")),
+			  json_integer_value(json_object_get(ent, "syscalldmp")));
+	}
+	EXPECT_LT(300, json_integer_value(json_object_get(
+			       json_object_get(json_object_get(eng, "imee"), "jobs_entries"),
+			       "syscalldmp")));
+	EXPECT_NE(NULL, json_object_get(json_object_get(json_object_get(doc, "ratios"),
+							"legacy/imee"),
+					"jobs"));
+	json_decref(doc);
+
+	/* the Markdown table: a row per job, a cell per engine and ratio */
+	snprintf(cmd, sizeof(cmd), "imeectl bench --pid %d --rounds 3 --paper",
+		 (int)lab_vmm_pid(target));
+	ASSERT_EQ(0, lab_host(cmd, &out));
+	for (i = 0; i < 4; i++) {
+		static const char *const rows[] = { "| syscalldmp |", "| pidlist |", "| pslist |",
+						    "| credlist |" };
+		const char *row = strstr(out ? out : "", rows[i]);
+		int bars = 0;
+
+		EXPECT_NE(NULL, row) TH_LOG("no row %s in: %.500s", rows[i], out ? out : "");
+		for (; row && *row && *row != '\n'; row++)
+			bars += *row == '|';
+		EXPECT_EQ(7, bars);
+	}
+	free(out);
+}
+
 TEST_HARNESS_MAIN

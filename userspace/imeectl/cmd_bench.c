@@ -10,6 +10,12 @@
  * program in one activation; the others make 1000 dependent reads. Medians,
  * in microseconds, and the ratios legacy/imee and software/imee. The chase's
  * end pointer is checked to be the same on every engine.
+ *
+ * --paper adds the paper's introspection jobs, each a whole walk through the
+ * engine's reader of virtual memory: syscalldmp (sys_call_table read and
+ * named), pidlist (the pid IDR), pslist and credlist (the task list with
+ * each task's credentials: one walk, timed twice), and prints a Markdown
+ * table laid out as the paper's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,7 +29,7 @@
 #include "output.h"
 
 static const char usage[] =
-	"Usage: imeectl bench --pid PID [--vm-fd FD] [--rounds N] [--json]\n"
+	"Usage: imeectl bench --pid PID [--vm-fd FD] [--rounds N] [--paper] [--json]\n"
 	"\n"
 	"Measure, in one run and on the same target, each engine (imee, software,\n"
 	"legacy): session launch, activation (imee), virtual reads of 4, 64, 128,\n"
@@ -36,11 +42,18 @@ static const char usage[] =
 	"  --pid PID     the VMM's pid\n"
 	"  --vm-fd FD    the VMM's fd of the VM, if it owns several\n"
 	"  --rounds N    repetitions per measurement, 3..1000 (default 25)\n"
+	"  --paper       also the paper's jobs (syscalldmp, pidlist, pslist,\n"
+	"                credlist: whole walks) and a Markdown table laid out as\n"
+	"                the paper's (with --json: in the JSON document)\n"
 	"  --json        one JSON document instead of a table\n";
 
 #define NR_ENGINES 3
 #define NR_SIZES 5
 #define CHASE_HOPS 1000
+
+/* --paper: the jobs, in the paper's order */
+enum paper_job { JOB_SYSCALLDMP, JOB_PIDLIST, JOB_PSLIST, JOB_CREDLIST, NR_JOBS };
+static const char *const job_names[NR_JOBS] = { "syscalldmp", "pidlist", "pslist", "credlist" };
 
 static const enum imee_engine engines[NR_ENGINES] = { IMEE_ENGINE_IMEE, IMEE_ENGINE_SOFTWARE,
 						      IMEE_ENGINE_LEGACY };
@@ -54,6 +67,8 @@ struct engine_result {
 	double read_us[NR_SIZES];
 	double chase_us;
 	uint64_t chase_end;
+	double job_us[NR_JOBS]; /* --paper */
+	size_t job_entries[NR_JOBS]; /* entries the last round read */
 };
 
 struct bench {
@@ -64,6 +79,9 @@ struct bench {
 	struct imee_walk_opts walk;
 	uint64_t banner_va;
 	uint64_t chase_start;
+	bool paper;
+	struct imee_linux *lx; /* --paper: the kernel's facts */
+	struct imee_linux_kallsyms *ks; /* --paper: for syscalldmp */
 	struct engine_result res[NR_ENGINES];
 };
 
@@ -96,25 +114,72 @@ static int attach(const struct bench *b, struct imee_session **s)
 	return imee_session_attach(&opts, s);
 }
 
+struct ks_loader {
+	const struct imee_mem *mem;
+	const struct imee_walk_opts *walk;
+};
+
+static int load_kallsyms(void *arg, struct imee_linux_kallsyms **ks_ret)
+{
+	const struct ks_loader *l = arg;
+
+	return imee_linux_kallsyms_load(l->mem, l->walk, ks_ret);
+}
+
+/*
+ * --paper: the kernel's facts (from the cache, or kallsyms and BTF), and
+ * from then on the kernel's own page table to walk with.
+ */
+static int open_kernel(struct bench *b, const struct imee_mem *mem)
+{
+	struct imee_linux_banner banner;
+	struct ks_loader loader = { mem, &b->walk };
+	IMEE_OPTS(imee_linux_open_opts, o, .banner = &banner, .load_kallsyms = load_kallsyms,
+		  .load_arg = &loader, .paging = b->walk.paging);
+	struct imee_vmem vmem;
+	uint64_t cr3;
+	int err;
+
+	err = imee_linux_find_banner(mem, &b->walk, &banner);
+	if (!err)
+		err = imee_vmem_from_walk(mem, &b->walk, &vmem);
+	if (err)
+		return err;
+	err = imee_linux_open(&vmem, &o, &b->lx);
+	imee_vmem_release(&vmem);
+	if (!err && !imee_linux_kernel_cr3(b->lx, mem, &b->walk, &banner, &cr3))
+		b->walk.cr3 = cr3;
+	return err;
+}
+
 /* Where to read and chase, found once with the software engine. */
 static int find_addresses(struct bench *b)
 {
+	struct imee_linux_top_copy *copy = malloc(sizeof(*copy));
 	const struct imee_vcpu_regs *vcpus;
 	struct imee_linux_kallsyms *ks;
 	struct imee_linux_ksym sym;
 	struct imee_session *s;
-	struct imee_mem mem;
+	struct imee_mem under, mem;
 	int err;
 
+	if (!copy)
+		return -ENOMEM;
 	err = attach(b, &s);
-	if (err)
+	if (err) {
+		free(copy);
 		return err;
+	}
 	if (!imee_session_vcpus(s, &vcpus)) {
 		imee_session_detach(s);
+		free(copy);
 		return -ENODEV;
 	}
 	imee_walk_opts_from_vcpu(&vcpus[0], &b->walk);
-	err = imee_session_mem(s, IMEE_ENGINE_SOFTWARE, &mem);
+	/* the vCPU's table may be a process's, freed meanwhile: read a copy */
+	err = imee_session_mem(s, IMEE_ENGINE_SOFTWARE, &under);
+	if (!err)
+		err = imee_linux_top_copy(copy, &under, &b->walk, &mem);
 	if (!err)
 		err = imee_linux_kallsyms_load(&mem, &b->walk, &ks);
 	if (!err) {
@@ -123,9 +188,15 @@ static int find_addresses(struct bench *b)
 		if (!err)
 			err = imee_linux_kallsyms_lookup_name(ks, "super_blocks", &sym, NULL);
 		b->chase_start = sym.address;
+		if (!err && b->paper) {
+			b->ks = ks;
+			ks = NULL;
+			err = open_kernel(b, &mem);
+		}
 		imee_linux_kallsyms_free(ks);
 	}
 	imee_session_detach(s);
+	free(copy);
 	return err;
 }
 
@@ -185,6 +256,96 @@ static int chase_reads(const struct imee_vmem *vmem, const struct bench *b, uint
 			return err;
 	}
 	*end = p;
+	return 0;
+}
+
+/* One run of a --paper job through vmem; *entries: what it read. */
+static int run_paper_job(const struct bench *b, enum paper_job job, const struct imee_vmem *vmem,
+			 size_t *entries, struct imee_error *error)
+{
+	int err;
+
+	*error = *imee_last_error();
+
+	switch (job) {
+	case JOB_SYSCALLDMP: {
+		IMEE_OPTS(imee_linux_syscalls_opts, o, .abi = IMEE_LINUX_SYSCALLS_X64, .lx = b->lx);
+		struct imee_linux_syscall_table t;
+
+		err = imee_linux_syscalls(b->ks, vmem, &o, &t);
+		if (err) {
+			*error = *imee_last_error();
+			return err;
+		}
+		*entries = t.nr;
+		err = t.err;
+		*error = t.error;
+		imee_linux_syscall_table_free(&t);
+		return err;
+	}
+	case JOB_PIDLIST: {
+		IMEE_OPTS(imee_linux_pids_opts, o);
+		struct imee_linux_pid_list l;
+
+		err = imee_linux_pids(b->lx, vmem, &o, &l);
+		if (err) {
+			*error = *imee_last_error();
+			return err;
+		}
+		*entries = l.nr;
+		err = l.err;
+		*error = l.error;
+		imee_linux_pid_list_free(&l);
+		return err;
+	}
+	default: {
+		IMEE_OPTS(imee_linux_tasks_opts, o);
+		struct imee_linux_task_list l;
+
+		err = imee_linux_tasks(b->lx, vmem, &o, &l);
+		if (err) {
+			*error = *imee_last_error();
+			return err;
+		}
+		*entries = l.nr;
+		err = l.err;
+		*error = l.error;
+		imee_linux_task_list_free(&l);
+		return err;
+	}
+	}
+}
+
+/*
+ * A walk that stops early because the guest changed under it (a process
+ * exited) is tried again: at most this many failures per measurement.
+ */
+#define JOB_RETRIES 10
+
+static int bench_jobs(const struct bench *b, struct engine_result *r, const struct imee_vmem *vmem,
+		      double *samples)
+{
+	struct imee_error error;
+	unsigned int i, failures;
+	double t;
+	int j, err = 0;
+
+	for (j = 0; j < NR_JOBS; j++) {
+		failures = 0;
+		for (i = 0; i < b->rounds;) {
+			t = now_us();
+			err = run_paper_job(b, (enum paper_job)j, vmem, &r->job_entries[j], &error);
+			samples[i] = now_us() - t;
+			if (!err) {
+				i++;
+			} else if (++failures > JOB_RETRIES) {
+				snprintf(r->reason, sizeof(r->reason), "%s: %.200s", job_names[j],
+					 error.message);
+				return -ECANCELED;
+			}
+		}
+		r->job_us[j] = median(samples, b->rounds);
+	}
 	return 0;
 }
 
@@ -253,13 +414,15 @@ static int bench_engine(struct bench *b, unsigned int e, double *samples)
 	}
 	if (!err)
 		r->chase_us = median(samples, b->rounds);
+	if (!err && b->paper)
+		err = bench_jobs(b, r, &vmem, samples);
 out:
 	imee_vmem_release(&vmem);
 	imee_session_detach(s);
 	if (err == -EPROTO)
 		snprintf(r->reason, sizeof(r->reason),
 			 "the chase program ended with status %" PRIu32, status);
-	else if (err)
+	else if (err && err != -ECANCELED)
 		snprintf(r->reason, sizeof(r->reason), "%s", imee_errmsg());
 	if (err)
 		return err;
@@ -267,11 +430,20 @@ out:
 	return 0;
 }
 
-static json_t *ratios_json(const struct engine_result *num, const struct engine_result *den)
+static json_t *ratios_json(const struct engine_result *num, const struct engine_result *den,
+			   bool paper)
 {
 	json_t *o = out_object(), *reads = out_object();
 	unsigned int k;
 	char key[16];
+
+	if (paper) {
+		json_t *jobs = out_object();
+
+		for (k = 0; k < NR_JOBS; k++)
+			out_set(jobs, job_names[k], json_real(num->job_us[k] / den->job_us[k]));
+		out_set(o, "jobs", jobs);
+	}
 
 	out_set(o, "launch", json_real(num->launch_us / den->launch_us));
 	for (k = 0; k < NR_SIZES; k++) {
@@ -314,6 +486,17 @@ static int print_json(const struct bench *b)
 		out_set(o, "read_us", reads);
 		out_set(o, "chase1000_us", json_real(r->chase_us));
 		out_set(o, "chase_end", out_hex(r->chase_end));
+		if (b->paper) {
+			json_t *jobs = out_object(), *entries = out_object();
+
+			for (k = 0; k < NR_JOBS; k++) {
+				out_set(jobs, job_names[k], json_real(r->job_us[k]));
+				out_set(entries, job_names[k],
+					json_integer((json_int_t)r->job_entries[k]));
+			}
+			out_set(o, "jobs_us", jobs);
+			out_set(o, "jobs_entries", entries);
+		}
 		out_set(jeng, imee_engine_name(engines[e]), o);
 	}
 	out_set(doc, "engines", jeng);
@@ -321,9 +504,11 @@ static int print_json(const struct bench *b)
 	if (b->res[0].available) {
 		ratios = out_object();
 		if (b->res[2].available)
-			out_set(ratios, "legacy/imee", ratios_json(&b->res[2], &b->res[0]));
+			out_set(ratios, "legacy/imee",
+				ratios_json(&b->res[2], &b->res[0], b->paper));
 		if (b->res[1].available)
-			out_set(ratios, "software/imee", ratios_json(&b->res[1], &b->res[0]));
+			out_set(ratios, "software/imee",
+				ratios_json(&b->res[1], &b->res[0], b->paper));
 		out_set(doc, "ratios", ratios);
 	}
 	ret = out_print(doc, stdout);
@@ -380,11 +565,78 @@ static void print_table(const struct bench *b)
 		ROW(name, read_us[k]);
 	}
 	ROW("chase 1000", chase_us);
+	for (k = 0; b->paper && k < NR_JOBS; k++)
+		ROW(job_names[k], job_us[k]);
 #undef ROW
 	for (e = 0; e < NR_ENGINES; e++)
 		if (!r[e].available)
 			printf("  %s: not measured: %s\n", imee_engine_name(engines[e]),
 			       r[e].reason);
+}
+
+static void md_cell(double v, bool ratio)
+{
+	if (v < 0)
+		printf(" - |");
+	else if (ratio)
+		printf(v < 1 ? " %.2f times |" : " %.1f times |", v);
+	else
+		printf(" %.1f |", v);
+}
+
+static void md_row(const char *name, const double *v)
+{
+	unsigned int e;
+
+	printf("| %s |", name);
+	for (e = 0; e < NR_ENGINES; e++)
+		md_cell(v[e], false);
+	md_cell(v[0] > 0 && v[2] >= 0 ? v[2] / v[0] : -1, true);
+	md_cell(v[0] > 0 && v[1] >= 0 ? v[1] / v[0] : -1, true);
+	putchar('\n');
+}
+
+/* --paper: the paper's layout (its tables of launch, reads and jobs), as Markdown. */
+static void print_markdown(const struct bench *b)
+{
+	const struct engine_result *r = b->res;
+	double v[NR_ENGINES];
+	unsigned int e, k;
+	char name[32];
+
+	printf("imee bench --paper: pid %d, %s paging, %u rounds, medians in microseconds\n\n",
+	       (int)b->pid, imee_paging_name(b->walk.paging), b->rounds);
+	printf("| | imee (us) | software (us) | legacy (us) | legacy/imee | software/imee |\n");
+	printf("|---|---|---|---|---|---|\n");
+#define MD_ROW(label, field)                                               \
+	do {                                                               \
+		for (e = 0; e < NR_ENGINES; e++)                           \
+			v[e] = r[e].available ? (double)(r[e].field) : -1; \
+		md_row(label, v);                                          \
+	} while (0)
+	MD_ROW("launch", launch_us);
+	MD_ROW("activation", activation_us);
+	for (k = 0; k < NR_SIZES; k++) {
+		snprintf(name, sizeof(name), "read %zu B", read_sizes[k]);
+		MD_ROW(name, read_us[k]);
+	}
+	MD_ROW("chase 1000 hops", chase_us);
+	for (k = 0; k < NR_JOBS; k++)
+		MD_ROW(job_names[k], job_us[k]);
+#undef MD_ROW
+	for (e = 0; e < NR_ENGINES; e++) {
+		if (!r[e].available)
+			printf("\n%s: not measured: %s\n", imee_engine_name(engines[e]),
+			       r[e].reason);
+	}
+	for (e = 0; e < NR_ENGINES; e++) {
+		if (!r[e].available)
+			continue;
+		printf("%s%s read:", e ? "" : "\n", imee_engine_name(engines[e]));
+		for (k = 0; k < NR_JOBS; k++)
+			printf(" %s %zu%s", job_names[k], r[e].job_entries[k],
+			       k + 1 < NR_JOBS ? "," : " entries\n");
+	}
 }
 
 int cmd_bench(int argc, char **argv)
@@ -394,6 +646,7 @@ int cmd_bench(int argc, char **argv)
 		{ "vm-fd", required_argument, NULL, 'f' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "paper", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -404,7 +657,7 @@ int cmd_bench(int argc, char **argv)
 	bool json = false, any = false;
 	double *samples;
 	unsigned int e;
-	int c, err;
+	int c, err, ret = EXIT_OK;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
@@ -422,6 +675,9 @@ int cmd_bench(int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'P':
+			b.paper = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -441,20 +697,25 @@ int cmd_bench(int argc, char **argv)
 	b.vm_fd = target.vm_fd;
 	err = find_addresses(&b);
 	if (err) {
-		cli_error("finding linux_banner and super_blocks: %s", imee_errmsg());
-		return EXIT_RUNTIME;
+		cli_error("finding linux_banner and super_blocks%s: %s",
+			  b.paper ? " and the kernel's layouts" : "",
+			  err == -ENOMEM ? "out of memory" : imee_errmsg());
+		ret = EXIT_RUNTIME;
+		goto out;
 	}
 	samples = calloc(b.rounds, sizeof(*samples));
 	if (!samples) {
 		cli_error("out of memory");
-		return EXIT_RUNTIME;
+		ret = EXIT_RUNTIME;
+		goto out;
 	}
 	for (e = 0; e < NR_ENGINES; e++)
 		any |= !bench_engine(&b, e, samples);
 	free(samples);
 	if (!any) {
 		cli_error("no engine could be measured: %s", b.res[1].reason);
-		return EXIT_RUNTIME;
+		ret = EXIT_RUNTIME;
+		goto out;
 	}
 	for (e = 1; e < NR_ENGINES; e++)
 		if (b.res[e].available && b.res[0].available &&
@@ -462,10 +723,17 @@ int cmd_bench(int argc, char **argv)
 			cli_error("the engines disagree on the chase's end: %#" PRIx64
 				  " vs %#" PRIx64,
 				  b.res[e].chase_end, b.res[0].chase_end);
-			return EXIT_RUNTIME;
+			ret = EXIT_RUNTIME;
+			goto out;
 		}
 	if (json)
-		return print_json(&b);
-	print_table(&b);
-	return EXIT_OK;
+		ret = print_json(&b);
+	else if (b.paper)
+		print_markdown(&b);
+	else
+		print_table(&b);
+out:
+	imee_linux_close(b.lx);
+	imee_linux_kallsyms_free(b.ks);
+	return ret;
 }
