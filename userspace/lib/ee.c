@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "prefetch.h"
 #include "session.h"
 
 #define EINTR_RETRIES 16
@@ -337,6 +338,7 @@ struct ee_vmem {
 	struct imee_session *s;
 	struct imee_walk_opts walk;
 	struct imee_mem view; /* to describe faults as the software walker does */
+	struct prefetch_cache cache; /* what was read ahead (kernel addresses) */
 };
 
 static int ee_vmem_read(void *ctx, uint64_t va, void *buf, size_t len)
@@ -348,6 +350,9 @@ static int ee_vmem_read(void *ctx, uint64_t va, void *buf, size_t len)
 	uint64_t fault_addr;
 	uint32_t fault;
 	int err;
+
+	if (prefetch_lookup(&v->cache, va, buf, len))
+		return 0;
 
 	wo.cr3 = imee_linux_cr3_for(v->walk.cr3, va);
 	opts.cr3 = wo.cr3 & 0x000ffffffffff000ULL;
@@ -374,14 +379,64 @@ static int ee_vmem_read(void *ctx, uint64_t va, void *buf, size_t len)
 	}
 }
 
+/*
+ * One activation walks the whole list (through the kernel's half of the
+ * page table: read-ahead is for kernel lists) and its output is kept. A
+ * failure leaves the reads to go on one by one.
+ */
+static int ee_vmem_prefetch_list(void *ctx, const struct imee_vmem_list_spec *spec)
+{
+	struct ee_vmem *v = ctx;
+	struct imee_walk_opts wo = v->walk;
+	struct imee_prog_result res;
+	struct imee_insn *insns;
+	struct imee_ee *ee;
+	size_t nr, cap;
+	void *out;
+	int err;
+
+	ee = session_ee(v->s, &err);
+	if (!ee)
+		return 0;
+	err = prefetch_program(spec, &insns, &nr);
+	if (err)
+		return err;
+	cap = ee->out_size;
+	out = malloc(cap);
+	if (!out) {
+		free(insns);
+		return imee_fail(-ENOMEM, "out of memory");
+	}
+	wo.cr3 = imee_linux_cr3_for(v->walk.cr3, 1ULL << 63);
+	err = imee_session_run_prog(v->s, IMEE_ENGINE_IMEE, &wo, insns, nr, NULL, 0, out, cap,
+				    &res);
+	if (!err)
+		err = prefetch_parse(spec, out, res.out_len, &v->cache);
+	free(out);
+	free(insns);
+	return err == -ENOMEM ? err : 0;
+}
+
+static void ee_vmem_forget(void *ctx)
+{
+	struct ee_vmem *v = ctx;
+
+	prefetch_forget(&v->cache);
+}
+
 static void ee_vmem_release(void *ctx)
 {
-	free(ctx);
+	struct ee_vmem *v = ctx;
+
+	prefetch_forget(&v->cache);
+	free(v);
 }
 
 static const struct imee_vmem_ops ee_vmem_ops = {
 	.read = ee_vmem_read,
 	.release = ee_vmem_release,
+	.prefetch_list = ee_vmem_prefetch_list,
+	.forget = ee_vmem_forget,
 };
 
 int imee_ee_vmem(struct imee_session *s, const struct imee_walk_opts *opts,

@@ -209,6 +209,35 @@ static int check_tail(struct walker *w, uint64_t head, uint64_t last, const char
 			       what, owner, last, tail);
 }
 
+/*
+ * Ask the engine to read a list of tasks ahead: each task's span and what
+ * read_task() follows from it (the parent's tgid, the credentials). node_off
+ * is the list_head's offset in task_struct; head ends the list.
+ */
+static void read_ahead(struct walker *w, uint64_t head, uint64_t node_off)
+{
+	const struct linux_layout *l = w->l;
+	struct imee_vmem_list_spec spec = {
+		.first_at = head + l->list_next.off,
+		.head = head,
+		.next_off = l->list_next.off,
+		.block_off = w->lo - node_off,
+		.block_len = (uint32_t)(w->hi - w->lo),
+		.max = (uint32_t)(w->max < IMEE_LINUX_WALK_MAX ? w->max + 1 : IMEE_LINUX_WALK_MAX),
+		.nr_derefs = 2,
+	};
+
+	spec.derefs[0].ptr_off = l->task_real_parent.off - node_off;
+	spec.derefs[0].off = l->task_tgid.off;
+	spec.derefs[0].len = 4;
+	spec.derefs[1].ptr_off = l->task_real_cred.off - node_off;
+	spec.derefs[1].off = w->clo;
+	spec.derefs[1].len = (uint32_t)(w->chi - w->clo);
+	/* nothing read ahead is no error: the reads go on one by one */
+	if (imee_vmem_prefetch_list(w->vmem, &spec) == -ENOMEM)
+		imee_vmem_forget(w->vmem);
+}
+
 /* The threads of the group whose leader is at leader (already emitted). */
 static int walk_threads(struct walker *w, uint64_t leader, uint64_t signal)
 {
@@ -222,6 +251,7 @@ static int walk_threads(struct walker *w, uint64_t leader, uint64_t signal)
 	if (!linux_kernel_ptr_ok(w->lx, signal, 8))
 		return linux_bad_ptr("signal", signal, leader + l->task_signal.off);
 	head = signal + l->signal_thread_head.off;
+	read_ahead(w, head, l->task_thread_node.off);
 	err = linux_read_u64(w->vmem, head + l->list_next.off, &node);
 	if (err)
 		return imee_fail_context(err, "the threads of task 0x%" PRIx64, leader);
@@ -270,6 +300,7 @@ static int walk_once(struct walker *w)
 	uint64_t node, prev;
 	int err;
 
+	read_ahead(w, head, l->task_tasks.off);
 	err = linux_read_u64(w->vmem, head + l->list_next.off, &node);
 	if (err)
 		return imee_fail_context(err, "init_task.tasks at 0x%" PRIx64, head);
@@ -379,6 +410,8 @@ int imee_linux_tasks(const struct imee_linux *lx, const struct imee_vmem *vmem,
 		list.nr = 0;
 		w.out = &list;
 		err = walk_once(&w);
+		/* a second look reads the guest anew */
+		imee_vmem_forget(vmem);
 		if (!err || !transient(err))
 			break;
 	}

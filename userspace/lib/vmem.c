@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "prefetch.h"
 
 int imee_vmem_read(const struct imee_vmem *vmem, uint64_t va, void *buf, size_t len)
 {
@@ -22,6 +23,24 @@ int imee_vmem_read(const struct imee_vmem *vmem, uint64_t va, void *buf, size_t 
 		return imee_fail(-EINVAL, "virtual range 0x%" PRIx64 " + %zu wraps around", va,
 				 len);
 	return vmem->ops->read(vmem->ctx, va, buf, len);
+}
+
+int imee_vmem_prefetch_list(const struct imee_vmem *vmem, const struct imee_vmem_list_spec *spec)
+{
+	int err;
+
+	if (!vmem || !vmem->ops || !spec)
+		return imee_fail(-EINVAL, "read-ahead: bad arguments");
+	err = prefetch_spec_check(spec);
+	if (err || !vmem->ops->prefetch_list)
+		return err;
+	return vmem->ops->prefetch_list(vmem->ctx, spec);
+}
+
+void imee_vmem_forget(const struct imee_vmem *vmem)
+{
+	if (vmem && vmem->ops && vmem->ops->forget)
+		vmem->ops->forget(vmem->ctx);
 }
 
 void imee_vmem_release(struct imee_vmem *vmem)

@@ -20,6 +20,7 @@
 #include "fake_linux.h"
 #include "kbtf_build.h"
 #include "linux_guest.h"
+#include "prefetch.h"
 #include "tap.h"
 
 static char cache_dir[64];
@@ -250,6 +251,141 @@ static void task_list(bool la57)
 	EXPECT(list.tasks[3].cred.overridden);
 	EXPECT_INT(list.tasks[3].cred.uid, 1000); /* real_cred, as /proc shows */
 	imee_linux_task_list_free(&list);
+	imee_linux_close(lx);
+	fl_free(&g);
+}
+
+/*
+ * A reader that reads lists ahead as the ImEE's does (prefetch.c), its
+ * program run by the interpreter over the fake guest; reads it cannot
+ * serve go to the plain reader and are counted.
+ */
+struct ahead_vmem {
+	struct fake_linux *g;
+	struct prefetch_cache cache;
+	unsigned long misses, hits, programs;
+};
+
+static int ahead_read(void *ctx, uint64_t va, void *buf, size_t len)
+{
+	struct ahead_vmem *a = ctx;
+
+	if (prefetch_lookup(&a->cache, va, buf, len)) {
+		a->hits++;
+		return 0;
+	}
+	a->misses++;
+	return imee_vmem_read(&a->g->vmem, va, buf, len);
+}
+
+static int ahead_prefetch(void *ctx, const struct imee_vmem_list_spec *spec)
+{
+	struct ahead_vmem *a = ctx;
+	static unsigned char out[1 << 20];
+	struct imee_prog_result res;
+	struct imee_insn *insns;
+	size_t nr;
+	int err = prefetch_program(spec, &insns, &nr);
+
+	if (err)
+		return err;
+	a->programs++;
+	err = imee_prog_run_mem(&a->g->mem, &a->g->walk, insns, nr, NULL, 0, out, sizeof(out),
+				&res);
+	if (!err)
+		err = prefetch_parse(spec, out, res.out_len, &a->cache);
+	free(insns);
+	return err;
+}
+
+static void ahead_forget(void *ctx)
+{
+	struct ahead_vmem *a = ctx;
+
+	prefetch_forget(&a->cache);
+}
+
+static const struct imee_vmem_ops ahead_ops = {
+	.read = ahead_read,
+	.prefetch_list = ahead_prefetch,
+	.forget = ahead_forget,
+};
+
+static void same_tasks(const struct imee_linux_task_list *a, const struct imee_linux_task_list *b)
+{
+	size_t i;
+
+	REQUIRE(a->nr == b->nr);
+	EXPECT_INT(a->err, b->err);
+	for (i = 0; i < a->nr; i++)
+		EXPECT(!memcmp(&a->tasks[i], &b->tasks[i], sizeof(a->tasks[i])));
+}
+
+/*
+ * pslist read ahead (one program per list, as the ImEE runs it in one
+ * activation) gives what the plain walk gives, with few reads left over;
+ * a list the program cannot finish (an unmapped node) ends as before.
+ */
+static void read_ahead_tasks(void)
+{
+	struct ahead_vmem a = { 0 };
+	struct imee_vmem v = { &ahead_ops, &a };
+	struct imee_linux_task_list plain, ahead;
+	IMEE_OPTS(imee_linux_tasks_opts, o);
+	struct fake_linux g;
+	struct guest_tasks t;
+	struct imee_linux *lx;
+
+	fl_init(&g, false);
+	add_tasks(&g, &t);
+	a.g = &g;
+	lx = open_guest(&g, false);
+	REQUIRE(lx);
+	REQUIRE(walk(&g, lx, false, 0, &plain) == 0);
+	REQUIRE(imee_linux_tasks(lx, &v, &o, &ahead) == 0);
+	same_tasks(&plain, &ahead);
+	printf("# pslist read ahead: %lu program(s), %lu reads served, %lu not\n", a.programs,
+	       a.hits, a.misses);
+	EXPECT_INT(a.programs, 1);
+	EXPECT(a.hits >= 3 * plain.nr);
+	EXPECT(a.misses <= 4);
+	EXPECT_INT(a.cache.nr, 0); /* forgotten after the walk */
+	imee_linux_task_list_free(&plain);
+	imee_linux_task_list_free(&ahead);
+
+	/* threads: one program per group as well */
+	o.threads = true;
+	a.hits = a.misses = a.programs = 0;
+	REQUIRE(walk(&g, lx, true, 0, &plain) == 0);
+	REQUIRE(imee_linux_tasks(lx, &v, &o, &ahead) == 0);
+	same_tasks(&plain, &ahead);
+	EXPECT_INT(a.programs, 1 + plain.nr - 2);
+	imee_linux_task_list_free(&plain);
+	imee_linux_task_list_free(&ahead);
+
+	/* beta's cred unmapped: the program stops there, the walk does as before */
+	o.threads = false;
+	fl_w64(&g, t.beta + KT_REAL_CRED, 0xffffc90000000000ULL);
+	REQUIRE(walk(&g, lx, false, 0, &plain) == 0);
+	REQUIRE(imee_linux_tasks(lx, &v, &o, &ahead) == 0);
+	same_tasks(&plain, &ahead);
+	EXPECT(plain.tasks[3].cred_err != 0);
+	imee_linux_task_list_free(&plain);
+	imee_linux_task_list_free(&ahead);
+
+	/* a bad spec is refused; a reader without read-ahead accepts any */
+	{
+		struct imee_vmem_list_spec bad = { .block_len = 0, .max = 1 };
+
+		EXPECT_INT(imee_vmem_prefetch_list(&v, &bad), -EINVAL);
+		bad.block_len = 8;
+		bad.nr_derefs = 1;
+		bad.derefs[0].ptr_off = 4;
+		bad.derefs[0].len = 8;
+		EXPECT_INT(imee_vmem_prefetch_list(&v, &bad), -EINVAL);
+		bad.derefs[0].ptr_off = 0;
+		EXPECT_INT(imee_vmem_prefetch_list(&g.vmem, &bad), 0);
+	}
 	imee_linux_close(lx);
 	fl_free(&g);
 }
@@ -1280,6 +1416,8 @@ int main(void)
 	tap_run(missing_pieces, "a kernel without BTF is named as such");
 	tap_run(task_list_4level, "pslist: leaders, threads, parents, credentials (4-level)");
 	tap_run(task_list_5level, "pslist: the same under 5-level paging");
+	tap_run(read_ahead_tasks,
+		"pslist read ahead in one program: the same tasks, few reads left");
 	tap_run(hostile_task_lists, "task lists: cycles, garbage, unmapped: typed errors");
 	tap_run(brent_catches_long_cycles, "long cycles into the middle of the list end the walk");
 	tap_run(cycle_detection, "cycle detection is bounded");

@@ -631,6 +631,8 @@ int imee_linux_system_map_load(const char *path, const struct imee_linux_banner 
  * session (either engine), a synthetic image in a test, or an agent inside
  * the guest's address space.
  */
+struct imee_vmem_list_spec;
+
 struct imee_vmem_ops {
 	/*
 	 * Copy [va, va + len) of guest virtual memory into buf. Returns 0, or
@@ -641,6 +643,9 @@ struct imee_vmem_ops {
 	int (*read)(void *ctx, uint64_t va, void *buf, size_t len);
 	/* Free ctx (imee_vmem_release()). Optional. */
 	void (*release)(void *ctx);
+	/* imee_vmem_prefetch_list() and imee_vmem_forget(). Optional. */
+	int (*prefetch_list)(void *ctx, const struct imee_vmem_list_spec *spec);
+	void (*forget)(void *ctx);
 };
 
 struct imee_vmem {
@@ -663,6 +668,49 @@ int imee_vmem_from_walk(const struct imee_mem *mem, const struct imee_walk_opts 
 
 /* Call ops->release and clear *vmem. NULL, and a cleared vmem, are allowed. */
 void imee_vmem_release(struct imee_vmem *vmem);
+
+#define IMEE_VMEM_DEREFS_MAX 4
+#define IMEE_VMEM_BLOCK_MAX (1U << 20)
+
+/*
+ * A linked list to read ahead: from the pointer at first_at, node after
+ * node (each node's next pointer at node + next_off) until head or max
+ * nodes; of each node the block [node + block_off, + block_len), and, for
+ * each deref, the pointer at node + ptr_off (which must lie inside the
+ * block) followed: [pointer + off, + len). Offsets wrap modulo 2^64 (a
+ * list_head inside a struct: block_off is negative).
+ */
+struct imee_vmem_list_spec {
+	uint64_t first_at;
+	uint64_t head;
+	uint64_t next_off;
+	uint64_t block_off;
+	uint32_t block_len; /* 1..IMEE_VMEM_BLOCK_MAX */
+	uint32_t max; /* most nodes, 1..IMEE_LINUX_WALK_MAX */
+	unsigned int nr_derefs; /* 0..IMEE_VMEM_DEREFS_MAX */
+	struct {
+		uint64_t ptr_off;
+		uint64_t off;
+		uint32_t len; /* 1..IMEE_VMEM_BLOCK_MAX */
+	} derefs[IMEE_VMEM_DEREFS_MAX];
+};
+
+/*
+ * Read a list ahead where the engine gains by it (the ImEE: the whole walk
+ * in one activation, as the paper's agents do, instead of one per read).
+ * Later reads that fall inside what was read ahead are served from that
+ * copy, taken at one moment, until imee_vmem_forget(); the rest are read
+ * as always. The read-ahead follows the guest's pointers blindly and stops
+ * at the first fault, the output's end or max nodes: the caller still
+ * checks every node it is served. Returns 0 also when the engine reads
+ * nothing ahead (the software walker has nothing to gain), -EINVAL for a
+ * bad spec; a read-ahead that fails is not an error (reads go on as
+ * always).
+ */
+int imee_vmem_prefetch_list(const struct imee_vmem *vmem, const struct imee_vmem_list_spec *spec);
+
+/* Drop what was read ahead. NULL is allowed. */
+void imee_vmem_forget(const struct imee_vmem *vmem);
 
 /* ------------------------------------------------------------------ */
 /* Linux guests: BTF                                                   */
