@@ -27,6 +27,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@
 #define POOL_SIZE	48
 #define MAX_THREADS	16
 #define ARENA_PAGES	8
+#define ARG_PAGE	4	/* the arena's page ioctl arguments are built in */
 #define PAGE		4096UL
 
 enum fd_kind { FD_NONE, FD_DEVICE, FD_SESSION, FD_EE, FD_OTHER };
@@ -349,21 +351,55 @@ static void count_ok(enum fuzz_op op)
 	atomic_fetch_add(&fz.ok_by_op[op], 1);
 }
 
+/*
+ * Issue cmd with arg (len bytes), or with a bad pointer, or with a few bits
+ * of arg flipped. ptrs (nr_ptrs of them) are the offsets of arg's user
+ * pointers: they are not flipped, as a flipped pointer may well land in
+ * this process's own memory (another thread's stack), where the module
+ * would rightly write. Which pointers are bad is chosen by the callers.
+ */
 static void do_ioctl(struct fuzz_thread *t, enum fuzz_op op, int fd, unsigned long cmd,
-		     void *arg, size_t len)
+		     void *arg, size_t len, const size_t *ptrs, size_t nr_ptrs)
 {
-	uint64_t p = (uintptr_t)arg;
+	uint64_t p = (uintptr_t)arg, saved[4];
+	size_t i;
 
-	if (chance(t, 5))
+	if (chance(t, 5)) {
 		p = odd_pointer(t, len);
-	else if (chance(t, 30))
+	} else if (chance(t, 30)) {
+		for (i = 0; i < nr_ptrs && i < 4; i++)
+			memcpy(&saved[i], (uint8_t *)arg + ptrs[i], sizeof(saved[i]));
 		flip_bytes(t, arg, len);
+		for (i = 0; i < nr_ptrs && i < 4; i++)
+			memcpy((uint8_t *)arg + ptrs[i], &saved[i], sizeof(saved[i]));
+	}
 	if (ioctl(fd, mutate_cmd(t, cmd), (void *)(uintptr_t)p) == 0)
 		count_ok(op);
 	else
 		note_errno(errno);
 	atomic_fetch_add(&fz.calls, 1);
 }
+
+/*
+ * The argument of an ioctl, copied to a zeroed page of the arena: a mutated
+ * command may be one whose struct is larger than this one, and the module
+ * then reads and writes back that larger struct, as it should. (On the
+ * stack, that write smashed the caller's frame: a bug of this test.)
+ */
+static void *arg_page(struct fuzz_thread *t, const void *arg, size_t len)
+{
+	uint8_t *page = t->arena + ARG_PAGE * PAGE;
+
+	memset(page, 0, PAGE);
+	memcpy(page, arg, len);
+	return page;
+}
+
+/* The user pointers of the structs fuzzed (see do_ioctl()). */
+static const size_t info_ptrs[] = { offsetof(struct imee_session_info, memslots),
+				    offsetof(struct imee_session_info, vcpus) };
+static const size_t read_ptrs[] = { offsetof(struct imee_read_phys, buf) };
+static const size_t load_ptrs[] = { offsetof(struct imee_load, insns) };
 
 static uint32_t odd_size(struct fuzz_thread *t, uint32_t size)
 {
@@ -383,7 +419,7 @@ static void fuzz_attach(struct fuzz_thread *t)
 	}
 	if (chance(t, 5))
 		a.reserved[below(t, 2)] = rnd(t);
-	sfd = ioctl(dev, mutate_cmd(t, IMEE_ATTACH), &a);
+	sfd = ioctl(dev, mutate_cmd(t, IMEE_ATTACH), arg_page(t, &a, sizeof(a)));
 	atomic_fetch_add(&fz.calls, 1);
 	if (sfd >= 0) {
 		count_ok(OP_ATTACH);
@@ -404,7 +440,7 @@ static void fuzz_info(struct fuzz_thread *t, int fd)
 	info->memslots = chance(t, 70) ? (uintptr_t)(rw + 512) : odd_pointer(t, 32);
 	info->vcpus_cap = (uint32_t)(chance(t, 70) ? below(t, 8) : odd_value(t));
 	info->vcpus = chance(t, 70) ? (uintptr_t)(rw + 2048) : odd_pointer(t, 48);
-	do_ioctl(t, OP_INFO, fd, IMEE_SESSION_INFO, info, sizeof(*info));
+	do_ioctl(t, OP_INFO, fd, IMEE_SESSION_INFO, info, sizeof(*info), info_ptrs, 2);
 }
 
 static void fuzz_read_phys(struct fuzz_thread *t, int fd)
@@ -418,7 +454,8 @@ static void fuzz_read_phys(struct fuzz_thread *t, int fd)
 
 	if (chance(t, 5))
 		rd.flags = (uint32_t)rnd(t);
-	do_ioctl(t, OP_READ, fd, IMEE_READ_PHYS, &rd, sizeof(rd));
+	do_ioctl(t, OP_READ, fd, IMEE_READ_PHYS, arg_page(t, &rd, sizeof(rd)), sizeof(rd), read_ptrs,
+		 1);
 }
 
 static void fuzz_create(struct fuzz_thread *t, int fd)
@@ -431,7 +468,7 @@ static void fuzz_create(struct fuzz_thread *t, int fd)
 		c.flags = (uint32_t)rnd(t);
 	if (chance(t, 5))
 		c.reserved[below(t, 4)] = rnd(t);
-	efd = ioctl(fd, mutate_cmd(t, IMEE_CREATE), &c);
+	efd = ioctl(fd, mutate_cmd(t, IMEE_CREATE), arg_page(t, &c, sizeof(c)));
 	atomic_fetch_add(&fz.calls, 1);
 	if (efd >= 0) {
 		count_ok(OP_CREATE);
@@ -451,7 +488,7 @@ static void fuzz_load(struct fuzz_thread *t, int fd)
 		ld.nr_insns = (uint32_t)odd_value(t);
 	if (chance(t, 10))
 		ld.insns = odd_pointer(t, ld.nr_insns * sizeof(struct imee_insn));
-	do_ioctl(t, OP_LOAD, fd, IMEE_LOAD, &ld, sizeof(ld));
+	do_ioctl(t, OP_LOAD, fd, IMEE_LOAD, arg_page(t, &ld, sizeof(ld)), sizeof(ld), load_ptrs, 1);
 }
 
 static void fuzz_run(struct fuzz_thread *t, int fd)
@@ -469,7 +506,7 @@ static void fuzz_run(struct fuzz_thread *t, int fd)
 	/* a bounded number of steps: an unbounded loop runs into max_run_ms */
 	run.max_steps = 1 + below(t, chance(t, 90) ? 1000 : 1 << 20);
 	run.out_cap = chance(t, 80) ? below(t, 8192) : odd_value(t);
-	do_ioctl(t, OP_RUN, fd, IMEE_RUN, &run, sizeof(run));
+	do_ioctl(t, OP_RUN, fd, IMEE_RUN, arg_page(t, &run, sizeof(run)), sizeof(run), NULL, 0);
 }
 
 static void fuzz_mmap(struct fuzz_thread *t, int fd, enum fd_kind kind)
@@ -578,8 +615,17 @@ static void fuzz_one(struct fuzz_thread *t)
 		break;
 	default:
 		/* any imee ioctl on any fd, arguments from the arena */
-		do_ioctl(t, OP_OTHER, fd, _IOC(below(t, 4), IMEE_IOCTL_MAGIC, below(t, 0x30), below(t, 256)),
-			 t->arena + PAGE, 256);
+		{
+			uint64_t junk[32];
+			unsigned int i;
+
+			/* random words: they are almost never a mapped user address */
+			for (i = 0; i < 32; i++)
+				junk[i] = rnd(t);
+			do_ioctl(t, OP_OTHER, fd,
+				 _IOC(below(t, 4), IMEE_IOCTL_MAGIC, below(t, 0x30), below(t, 256)),
+				 arg_page(t, junk, sizeof(junk)), sizeof(junk), NULL, 0);
+		}
 	}
 }
 
