@@ -193,6 +193,11 @@ static int check_tail(struct walker *w, uint64_t head, uint64_t last, const char
 	uint64_t tail, next, prev;
 	int err;
 
+	/*
+	 * Read live, not from what was read ahead: the list may have grown
+	 * since, and last's next no longer be the head.
+	 */
+	imee_vmem_forget(w->vmem);
 	err = linux_read_u64(w->vmem, head + l->list_prev.off, &tail);
 	if (!err && tail != last)
 		err = linux_read_u64(w->vmem, last + l->list_next.off, &next);
@@ -210,15 +215,16 @@ static int check_tail(struct walker *w, uint64_t head, uint64_t last, const char
 }
 
 /*
- * Ask the engine to read a list of tasks ahead: each task's span and what
- * read_task() follows from it (the parent's tgid, the credentials). node_off
- * is the list_head's offset in task_struct; head ends the list.
+ * Ask the engine to read a list of tasks ahead, from the node after from:
+ * each task's span and what read_task() follows from it (the parent's
+ * tgid, the credentials). node_off is the list_head's offset in
+ * task_struct; head ends the list.
  */
-static void read_ahead(struct walker *w, uint64_t head, uint64_t node_off)
+static void read_ahead(struct walker *w, uint64_t from, uint64_t head, uint64_t node_off)
 {
 	const struct linux_layout *l = w->l;
 	struct imee_vmem_list_spec spec = {
-		.first_at = head + l->list_next.off,
+		.first_at = from + l->list_next.off,
 		.head = head,
 		.next_off = l->list_next.off,
 		.block_off = w->lo - node_off,
@@ -251,7 +257,7 @@ static int walk_threads(struct walker *w, uint64_t leader, uint64_t signal)
 	if (!linux_kernel_ptr_ok(w->lx, signal, 8))
 		return linux_bad_ptr("signal", signal, leader + l->task_signal.off);
 	head = signal + l->signal_thread_head.off;
-	read_ahead(w, head, l->task_thread_node.off);
+	read_ahead(w, head, head, l->task_thread_node.off);
 	err = linux_read_u64(w->vmem, head + l->list_next.off, &node);
 	if (err)
 		return imee_fail_context(err, "the threads of task 0x%" PRIx64, leader);
@@ -300,7 +306,7 @@ static int walk_once(struct walker *w)
 	uint64_t node, prev;
 	int err;
 
-	read_ahead(w, head, l->task_tasks.off);
+	read_ahead(w, head, head, l->task_tasks.off);
 	err = linux_read_u64(w->vmem, head + l->list_next.off, &node);
 	if (err)
 		return imee_fail_context(err, "init_task.tasks at 0x%" PRIx64, head);
@@ -326,8 +332,12 @@ static int walk_once(struct walker *w)
 					       ", not 0x%" PRIx64,
 					       node, k.tasks_prev, prev);
 		err = emit(w, &t);
-		if (!err && w->threads)
+		if (!err && w->threads) {
 			err = walk_threads(w, task, k.signal);
+			/* its end read live: read the rest of the list ahead again */
+			if (!err && k.tasks_next != head)
+				read_ahead(w, node, head, l->task_tasks.off);
+		}
 		if (err)
 			return err;
 		prev = node;

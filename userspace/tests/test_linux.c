@@ -264,6 +264,9 @@ struct ahead_vmem {
 	struct fake_linux *g;
 	struct prefetch_cache cache;
 	unsigned long misses, hits, programs;
+	/* once read ahead, relink the live list so (the guest changed it) */
+	const uint64_t *relink;
+	size_t nr_relink;
 };
 
 static int ahead_read(void *ctx, uint64_t va, void *buf, size_t len)
@@ -295,6 +298,10 @@ static int ahead_prefetch(void *ctx, const struct imee_vmem_list_spec *spec)
 	if (!err)
 		err = prefetch_parse(spec, out, res.out_len, &a->cache);
 	free(insns);
+	if (a->nr_relink) {
+		fl_link_tasks(a->g, a->relink, a->nr_relink);
+		a->nr_relink = 0;
+	}
 	return err;
 }
 
@@ -353,15 +360,39 @@ static void read_ahead_tasks(void)
 	imee_linux_task_list_free(&plain);
 	imee_linux_task_list_free(&ahead);
 
-	/* threads: one program per group as well */
+	/*
+	 * threads: a program per group's threads, and one for the rest of the
+	 * list after each group (a list's end is read live, which forgets)
+	 */
 	o.threads = true;
 	a.hits = a.misses = a.programs = 0;
 	REQUIRE(walk(&g, lx, true, 0, &plain) == 0);
 	REQUIRE(imee_linux_tasks(lx, &v, &o, &ahead) == 0);
 	same_tasks(&plain, &ahead);
-	EXPECT_INT(a.programs, 1 + plain.nr - 2);
+	EXPECT_INT(a.programs, 2 * (plain.nr - 2));
 	imee_linux_task_list_free(&plain);
 	imee_linux_task_list_free(&ahead);
+
+	/*
+	 * The list grows at its end once it was read ahead: the walk ends
+	 * where the copy ends, and that is no list cut short (its end is
+	 * read live).
+	 */
+	{
+		uint64_t order[6] = { t.init, t.kthreadd, t.alpha, t.beta, t.gamma, 0 };
+
+		o.threads = false;
+		order[5] = fl_task(&g, 105, 105, "late", t.init, fl_cred(&g, 0, 0, 0), 1);
+		a.relink = order;
+		a.nr_relink = 6;
+		REQUIRE(imee_linux_tasks(lx, &v, &o, &ahead) == 0);
+		EXPECT_INT(ahead.err, 0);
+		EXPECT_INT(ahead.nr, 5);
+		imee_linux_task_list_free(&ahead);
+		REQUIRE(walk(&g, lx, false, 0, &plain) == 0);
+		EXPECT_INT(plain.nr, 6);
+		imee_linux_task_list_free(&plain);
+	}
 
 	/* beta's cred unmapped: the program stops there, the walk does as before */
 	o.threads = false;
