@@ -307,11 +307,29 @@ TEST(restarted_activations_end_as_if_run_once)
 	/* whole jobs too: the banner, as the guest prints it */
 	version = lab_guest_proc_version(target);
 	ASSERT_NE(NULL, version);
-	ASSERT_EQ(0, set_test_restarts(3));
+	/*
+	 * Two of the three restarts an activation may take: the emulated lab's
+	 * own glitches (see the README) may need the third in a job of
+	 * thousands of activations.
+	 */
+	ASSERT_EQ(0, set_test_restarts(2));
 	doc = run_jobs(_metadata, target, "imee", "{\"id\": \"b\", \"type\": \"banner\"}");
 	set_test_restarts(0);
 	ASSERT_NE(NULL, doc);
-	EXPECT_STREQ(version, json_string_value(json_object_get(lab_result(doc, "b"), "value")));
+	{
+		json_t *b = lab_result(doc, "b");
+		const char *value = json_string_value(json_object_get(b, "value"));
+
+		EXPECT_NE(NULL, value)
+		{
+			char *e = json_dumps(b, JSON_COMPACT);
+
+			TH_LOG("the banner job, restarted: %.400s", e ? e : "?");
+			free(e);
+		}
+		if (value)
+			EXPECT_STREQ(version, value);
+	}
 	json_decref(doc);
 	free(version);
 }
