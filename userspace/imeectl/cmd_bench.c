@@ -114,18 +114,6 @@ static int attach(const struct bench *b, struct imee_session **s)
 	return imee_session_attach(&opts, s);
 }
 
-struct ks_loader {
-	const struct imee_mem *mem;
-	const struct imee_walk_opts *walk;
-};
-
-static int load_kallsyms(void *arg, struct imee_linux_kallsyms **ks_ret)
-{
-	const struct ks_loader *l = arg;
-
-	return imee_linux_kallsyms_load(l->mem, l->walk, ks_ret);
-}
-
 /*
  * --paper: the kernel's facts (from the cache, or kallsyms and BTF), and
  * from then on the kernel's own page table to walk with.
@@ -133,9 +121,10 @@ static int load_kallsyms(void *arg, struct imee_linux_kallsyms **ks_ret)
 static int open_kernel(struct bench *b, const struct imee_mem *mem)
 {
 	struct imee_linux_banner banner;
-	struct ks_loader loader = { mem, &b->walk };
-	IMEE_OPTS(imee_linux_open_opts, o, .banner = &banner, .load_kallsyms = load_kallsyms,
-		  .load_arg = &loader, .paging = b->walk.paging);
+	struct imee_linux_kallsyms_from loader = { mem, &b->walk };
+	IMEE_OPTS(imee_linux_open_opts, o, .banner = &banner,
+		  .load_kallsyms = imee_linux_kallsyms_load_from, .load_arg = &loader,
+		  .paging = b->walk.paging);
 	struct imee_vmem vmem;
 	uint64_t cr3;
 	int err;

@@ -17,18 +17,6 @@
 
 #include "output.h"
 
-struct ks_loader {
-	const struct imee_mem *mem;
-	const struct imee_walk_opts *walk;
-};
-
-static int load_kallsyms(void *arg, struct imee_linux_kallsyms **ks_ret)
-{
-	const struct ks_loader *l = arg;
-
-	return imee_linux_kallsyms_load(l->mem, l->walk, ks_ret);
-}
-
 /*
  * The engine's physical reader, for the scans (banner, kallsyms) that walk
  * page tables themselves: the ImEE engine reads virtual memory only, so
@@ -126,10 +114,11 @@ static bool fresh_cr3(struct run_linux *rl)
 static int open_linux(struct run_linux *rl, const struct job *job)
 {
 	struct imee_mem mem;
-	struct ks_loader loader = { &mem, &rl->walk };
-	IMEE_OPTS(imee_linux_open_opts, o, .banner = &rl->banner, .load_kallsyms = load_kallsyms,
-		  .load_arg = &loader, .paging = rl->walk.paging, .no_cache = rl->no_cache,
-		  .system_map = rl->system_map, .btf = rl->btf_file);
+	struct imee_linux_kallsyms_from loader = { &mem, &rl->walk };
+	IMEE_OPTS(imee_linux_open_opts, o, .banner = &rl->banner,
+		  .load_kallsyms = imee_linux_kallsyms_load_from, .load_arg = &loader,
+		  .paging = rl->walk.paging, .no_cache = rl->no_cache, .system_map = rl->system_map,
+		  .btf = rl->btf_file);
 	unsigned int attempt;
 	uint64_t kernel_cr3;
 	int err;

@@ -387,12 +387,12 @@ static int ee_vmem_read(void *ctx, uint64_t va, void *buf, size_t len)
 static int ee_vmem_prefetch_list(void *ctx, const struct imee_vmem_list_spec *spec)
 {
 	struct ee_vmem *v = ctx;
-	struct imee_walk_opts wo = v->walk;
-	struct imee_prog_result res;
+	IMEE_OPTS(imee_ee_run_opts, opts);
 	struct imee_insn *insns;
+	struct imee_run run;
 	struct imee_ee *ee;
-	size_t nr, cap;
-	void *out;
+	const void *out;
+	size_t nr;
 	int err;
 
 	ee = session_ee(v->s, &err);
@@ -401,18 +401,12 @@ static int ee_vmem_prefetch_list(void *ctx, const struct imee_vmem_list_spec *sp
 	err = prefetch_program(spec, &insns, &nr);
 	if (err)
 		return err;
-	cap = ee->out_size;
-	out = malloc(cap);
-	if (!out) {
-		free(insns);
-		return imee_fail(-ENOMEM, "out of memory");
-	}
-	wo.cr3 = imee_linux_cr3_for(v->walk.cr3, 1ULL << 63);
-	err = imee_session_run_prog(v->s, IMEE_ENGINE_IMEE, &wo, insns, nr, NULL, 0, out, cap,
-				    &res);
+	opts.cr3 = imee_linux_cr3_for(v->walk.cr3, 1ULL << 63) & 0x000ffffffffff000ULL;
+	opts.levels = v->walk.paging == IMEE_PAGING_5LEVEL ? 5 : 4;
+	/* parsed where the agent wrote it: a fault or a full output ends it early */
+	err = imee_ee_run(ee, insns, nr, &opts, &run, &out);
 	if (!err)
-		err = prefetch_parse(spec, out, res.out_len, &v->cache);
-	free(out);
+		err = prefetch_parse(spec, out, run.out_len, &v->cache);
 	free(insns);
 	return err == -ENOMEM ? err : 0;
 }

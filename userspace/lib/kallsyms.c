@@ -646,6 +646,15 @@ int imee_linux_kallsyms_load(const struct imee_mem *mem, const struct imee_walk_
 			 start, end - 1);
 }
 
+int imee_linux_kallsyms_load_from(void *arg, struct imee_linux_kallsyms **ks_ret)
+{
+	const struct imee_linux_kallsyms_from *from = arg;
+
+	if (!from)
+		return imee_fail(-EINVAL, "kallsyms: bad arguments");
+	return imee_linux_kallsyms_load(from->mem, from->walk, ks_ret);
+}
+
 void imee_linux_kallsyms_free(struct imee_linux_kallsyms *ks)
 {
 	if (!ks)

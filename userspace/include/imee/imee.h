@@ -571,6 +571,18 @@ struct imee_linux_kallsyms_info {
 int imee_linux_kallsyms_load(const struct imee_mem *mem, const struct imee_walk_opts *opts,
 			     struct imee_linux_kallsyms **ks_ret);
 
+/* Where imee_linux_kallsyms_load_from() loads from. */
+struct imee_linux_kallsyms_from {
+	const struct imee_mem *mem;
+	const struct imee_walk_opts *walk;
+};
+
+/*
+ * imee_linux_kallsyms_load() as imee_linux_open_opts.load_kallsyms wants
+ * it: arg is a struct imee_linux_kallsyms_from.
+ */
+int imee_linux_kallsyms_load_from(void *arg, struct imee_linux_kallsyms **ks_ret);
+
 void imee_linux_kallsyms_free(struct imee_linux_kallsyms *ks);
 
 size_t imee_linux_kallsyms_count(const struct imee_linux_kallsyms *ks);
