@@ -2,7 +2,7 @@
 /*
  * imee: the ImEE of a session, its fd and its activations.
  *
- * Guest-physical layout of the ImEE (one nested page table):
+ * Guest-physical layout of the ImEE:
  *
  *   [0, ram_end)           the target's RAM: each frame mapped, when first
  *                          touched, to the very host page that backs it in
@@ -10,6 +10,16 @@
  *   [agent_gpa, +N pages)  the agent's pages: its page tables, code
  *                          (read-only, executable), control page, stack,
  *                          program and output (not executable)
+ *
+ * With two views (IMEE_HW_F_VIEWS: Intel's VMFUNC EPTP switching) these
+ * are two nested page tables. The target's view maps the target's frames
+ * and, of the agent, only what the CPU needs to go on running there: its
+ * page tables and its code. The agent's view maps the agent's pages and no
+ * target frame. The agent starts in its own view and switches to the
+ * target's around each read of the target, with nothing but registers in
+ * between (agent.c): its control page, stack, program and output are not
+ * mapped while it reads the target. Without views one table maps both.
+ * Where the CPU allows it (EPT), the agent's code is execute-only.
  *
  * Virtual layout: the agent's top-level page table is a copy of the
  * target's, taken at every activation from the target's current CR3, so
@@ -112,7 +122,9 @@ struct imee_shadow {
  * @vendor:	SVM or VMX
  * @vcpu:	the vendor's vCPU
  * @lock:	serialises IMEE_LOAD and IMEE_RUN (see the top)
- * @npt:	the nested page table
+ * @npt:	the nested page table (the target's view)
+ * @agent_npt:	the agent's view, with IMEE_HW_F_VIEWS
+ * @features:	IMEE_HW_F_* of this ImEE
  * @epoch:	the session's epoch the target mappings belong to
  * @pins:	gfn -> pinned target page mapped in @npt (one pin each)
  * @agent_gpa:	guest-physical address of the agent's first page
@@ -141,6 +153,8 @@ struct imee_ee {
 	struct imee_vcpu *vcpu;
 	struct mutex lock;	/* serialises IMEE_LOAD and IMEE_RUN */
 	struct imee_npt npt;
+	struct imee_npt agent_npt;
+	u32 features;
 	struct imee_epoch epoch;
 	struct xarray pins;
 	u64 agent_gpa;
@@ -341,24 +355,52 @@ static void ee_refresh_shadows(struct imee_ee *ee)
 /* Building the ImEE                                                    */
 /* ------------------------------------------------------------------ */
 
-/* Map the agent's pages in the nested page table. */
+/* The first of the agent's pages that hold code (its header and read-only data before). */
+static u32 ee_text_page(struct imee_ee *ee)
+{
+	return ee->code_pages + (ee->hdr.entry >> PAGE_SHIFT);
+}
+
+/*
+ * Map the agent's pages in the nested page table(s). Its page tables are
+ * writable (a CPU with EPT A/D bits treats its walks as writes) and, like
+ * its code, mapped in both views; the rest only in the agent's.
+ */
 static int ee_map_agent(struct imee_ee *ee)
 {
-	u32 i;
+	bool views = ee->features & IMEE_HW_F_VIEWS;
+	u32 text = ee_text_page(ee), i;
+	u32 end = ee->code_pages + DIV_ROUND_UP(ee->hdr.size, PAGE_SIZE);
 	int ret;
 
 	for (i = 0; i < ee->nr_pages; i++) {
+		phys_addr_t hpa = page_to_phys(ee->pages[i]);
 		unsigned int prot = IMEE_NPT_W;
+		bool both = false;
 
-		if (i >= ee->code_pages && i < ee->code_pages +
-		    DIV_ROUND_UP(ee->hdr.size, PAGE_SIZE))
+		if (i < ee->code_pages) {
+			both = true;
+		} else if (i >= text && i < end) {
 			prot = IMEE_NPT_X;
-		else if (i >= ee->insns && i < ee->insns + INSN_PAGES)
+			if (ee->features & IMEE_HW_F_EXEC_ONLY)
+				prot |= IMEE_NPT_XO;
+			both = true;
+		} else if (i < end || (i >= ee->insns &&
+				       i < ee->insns + INSN_PAGES)) {
 			prot = 0;
-		ret = imee_npt_map(&ee->npt, ee_page_gpa(ee, i),
-				   page_to_phys(ee->pages[i]), prot);
-		if (ret)
-			return ret;
+		}
+		if (!views || both) {
+			ret = imee_npt_map(&ee->npt, ee_page_gpa(ee, i), hpa,
+					   prot);
+			if (ret)
+				return ret;
+		}
+		if (views) {
+			ret = imee_npt_map(&ee->agent_npt, ee_page_gpa(ee, i),
+					   hpa, prot);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -435,7 +477,8 @@ static int ee_build(struct imee_ee *ee, u32 out_size)
 		ee_set(ee, pd, 2 + i, ee_page_gpa(ee, pto + i) | PTE_TABLE);
 	for (i = 0; i < code; i++)
 		ee_set(ee, pt0, i, ee_page_gpa(ee, ee->code_pages + i) |
-		       PTE_CODE);
+		       (ee->code_pages + i < ee_text_page(ee) ?
+			PTE_P | PTE_A | PTE_NX : PTE_CODE));
 	ee_set(ee, pt0, (CTL_OFF - AGENT_OFF) >> PAGE_SHIFT,
 	       ee_page_gpa(ee, ee->ctl) | PTE_DATA);
 	for (i = 0; i < STACK_PAGES; i++)
@@ -468,7 +511,8 @@ static int ee_check_agent(struct imee_agent_header *hdr)
 	if (hdr->magic != IMEE_AGENT_MAGIC ||
 	    hdr->version != IMEE_AGENT_VERSION || hdr->size > len ||
 	    hdr->size > CODE_MAX || hdr->entry >= hdr->size ||
-	    hdr->fault_entry >= hdr->size)
+	    hdr->fault_entry >= hdr->size ||
+	    hdr->fault_entry < (hdr->entry & PAGE_MASK))
 		return -ENOEXEC;
 	return 0;
 }
@@ -480,6 +524,7 @@ static void ee_free(struct imee_ee *ee)
 	if (ee->vcpu)
 		ee->vendor->destroy(ee->vcpu);
 	imee_npt_destroy(&ee->npt);
+	imee_npt_destroy(&ee->agent_npt);
 	ee_free_shadows(ee, false);
 	ee_unpin_all(ee);
 	xa_destroy(&ee->pins);
@@ -611,6 +656,7 @@ static void ee_start(struct imee_ee *ee, struct ee_activation *act)
 	ctl->slot_start = act->slot_va;
 	ctl->slot_end = act->slot_va + (1ULL << (act->levels == 5 ? 48 : 39));
 	ctl->max_steps = run->max_steps;
+	ctl->view_switch = !!(ee->features & IMEE_HW_F_VIEWS);
 	for (i = 0; i < ARRAY_SIZE(run->args); i++)
 		ctl->state.regs[i] = run->args[i];
 	ctl->state.status = ~0U;
@@ -684,7 +730,8 @@ static int ee_exit(struct imee_ee *ee, struct ee_activation *act,
 		}
 		break;
 	case IMEE_EXIT_NPF:
-		if (!in_access)
+		/* the agent's view maps all it needs and no target frame */
+		if (!in_access || exit->agent_view)
 			goto restart;
 		*gfn = exit->addr >> PAGE_SHIFT;
 		ret = exit->addr < ee->agent_gpa ?
@@ -1035,8 +1082,8 @@ long imee_ee_create(struct imee_session *s, struct file *sfile,
 	ret = imee_copy_args(&cr, sizeof(cr), sizeof(cr), uarg);
 	if (ret)
 		return ret;
-	if (cr.flags || cr.reserved[0] || cr.reserved[1] || cr.reserved[2] ||
-	    cr.reserved[3])
+	if (cr.flags || cr.hw_flags || cr.reserved32 || cr.reserved[0] ||
+	    cr.reserved[1] || cr.reserved[2])
 		return -EINVAL;
 	if (!cr.out_size)
 		cr.out_size = OUT_DEFAULT;
@@ -1076,13 +1123,18 @@ long imee_ee_create(struct imee_session *s, struct file *sfile,
 		ret = -ENOSPC;
 		goto err_free;
 	}
+	ee->features = vendor->features();
 	ret = imee_npt_init(&ee->npt, vendor->npt_fmt, vendor->npt_levels());
+	if (!ret && (ee->features & IMEE_HW_F_VIEWS))
+		ret = imee_npt_init(&ee->agent_npt, vendor->npt_fmt,
+				    vendor->npt_levels());
 	if (ret)
 		goto err_free;
 	ret = ee_build(ee, cr.out_size);
 	if (ret)
 		goto err_free;
-	ret = vendor->create(&ee->npt, &ee->vcpu);
+	ret = vendor->create(&ee->npt, (ee->features & IMEE_HW_F_VIEWS) ?
+			     &ee->agent_npt : NULL, ee->features, &ee->vcpu);
 	if (ret)
 		goto err_free;
 
@@ -1100,6 +1152,7 @@ long imee_ee_create(struct imee_session *s, struct file *sfile,
 		goto err_free;
 	}
 	cr.hw = vendor->hw;
+	cr.hw_flags = ee->features;
 	cr.launch_ns = ktime_get_ns() - start;
 	if (copy_to_user(uarg, &cr, sizeof(cr))) {
 		/* the release undoes everything */

@@ -17,6 +17,7 @@
 
 #define IMEE_NPT_W	BIT(0)	/* writable */
 #define IMEE_NPT_X	BIT(1)	/* executable */
+#define IMEE_NPT_XO	BIT(2)	/* with X: not readable, where the format can */
 
 /**
  * struct imee_npt_fmt - the entry format of a nested page table
@@ -73,6 +74,8 @@ enum imee_exit_kind {
  * @addr:	CR2 (#PF), guest-physical address (NPF)
  * @npf_write:	NPF: the access was a write
  * @npf_walk:	NPF: while the CPU walked the guest's page tables
+ * @agent_view:	the vCPU was in the agent's view (IMEE_HW_F_VIEWS), which
+ *		maps no target frame
  * @raw:	the vendor's exit code, for the log
  * @rip, @cr3, @cr4: the agent's, at the exit, for the log
  */
@@ -83,6 +86,7 @@ struct imee_exit {
 	u64 addr;
 	bool npf_write;
 	bool npf_walk;
+	bool agent_view;
 	u64 raw;
 	u64 rip;
 	u64 cr3;
@@ -111,7 +115,10 @@ struct imee_vcpu_state {
  * @hw:		IMEE_HW_*
  * @npt_fmt:	its nested page-table format
  * @npt_levels:	the depth its nested page table must have on this host
- * @create:	a vCPU on @npt (not yet runnable)
+ * @features:	the IMEE_HW_F_* an ImEE created now would have
+ * @create:	a vCPU on @npt (not yet runnable) with @features; with
+ *		IMEE_HW_F_VIEWS, @npt is the target's view and @agent_npt the
+ *		agent's, where the vCPU starts (else NULL)
  * @destroy:	free it
  * @set_state:	(re)start the agent at @st; flushes the TLB at next entry
  * @flush:	flush the ImEE's TLB at the next entry
@@ -126,7 +133,9 @@ struct imee_vendor {
 	u32 hw;
 	const struct imee_npt_fmt *npt_fmt;
 	unsigned int (*npt_levels)(void);
-	int (*create)(struct imee_npt *npt, struct imee_vcpu **vcpup);
+	u32 (*features)(void);
+	int (*create)(struct imee_npt *npt, struct imee_npt *agent_npt,
+		      u32 features, struct imee_vcpu **vcpup);
 	void (*destroy)(struct imee_vcpu *vcpu);
 	void (*set_state)(struct imee_vcpu *vcpu,
 			  const struct imee_vcpu_state *st);

@@ -19,7 +19,10 @@
 
 #include "ee.h"
 
-/* AMD NPT: the x86 page-table format; walks are user accesses. */
+/*
+ * AMD NPT: the x86 page-table format; walks are user accesses. Every present
+ * entry is readable (IMEE_NPT_XO is ignored).
+ */
 #define NPT_P		BIT_ULL(0)
 #define NPT_RW		BIT_ULL(1)
 #define NPT_US		BIT_ULL(2)
@@ -49,7 +52,11 @@ const struct imee_npt_fmt imee_npt_fmt_amd = {
 	.present = NPT_P,
 };
 
-/* Intel EPT: read, write, execute; leaves write-back, PAT ignored. */
+/*
+ * Intel EPT: read, write, execute; leaves write-back, PAT ignored. An
+ * IMEE_NPT_XO leaf is execute-only (the caller checked that the CPU allows
+ * it; else the entry is a misconfiguration).
+ */
 #define EPT_R		BIT_ULL(0)
 #define EPT_W		BIT_ULL(1)
 #define EPT_X		BIT_ULL(2)
@@ -63,8 +70,11 @@ static u64 ept_table(phys_addr_t pa)
 
 static u64 ept_leaf(phys_addr_t pa, unsigned int prot)
 {
-	u64 e = pa | EPT_R | EPT_MT_WB | EPT_IPAT;
+	u64 e = pa | EPT_MT_WB | EPT_IPAT;
 
+	/* execute-only needs the CPU's support: the caller knows */
+	if (!(prot & IMEE_NPT_XO) || !(prot & IMEE_NPT_X))
+		e |= EPT_R;
 	if (prot & IMEE_NPT_W)
 		e |= EPT_W;
 	if (prot & IMEE_NPT_X)

@@ -182,10 +182,19 @@ static void svm_destroy(struct imee_vcpu *v)
 	kfree(v);
 }
 
-static int svm_create(struct imee_npt *npt, struct imee_vcpu **vcpup)
+/* One nested page table, readable code, an ASID shared with KVM (above). */
+static u32 svm_features(void)
+{
+	return 0;
+}
+
+static int svm_create(struct imee_npt *npt, struct imee_npt *agent_npt,
+		      u32 features, struct imee_vcpu **vcpup)
 {
 	struct imee_vcpu *v;
 
+	if (WARN_ON_ONCE(agent_npt || features))
+		return -EINVAL;
 	if (cpuid_ebx(SVM_CPUID_FUNC) < 2)
 		return -EOPNOTSUPP;
 	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
@@ -365,6 +374,7 @@ static const struct imee_vendor svm_vendor = {
 	.hw		= IMEE_HW_SVM_NPT,
 	.npt_fmt	= &imee_npt_fmt_amd,
 	.npt_levels	= svm_npt_levels,
+	.features	= svm_features,
 	.create		= svm_create,
 	.destroy	= svm_destroy,
 	.set_state	= svm_set_state,

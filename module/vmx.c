@@ -9,12 +9,26 @@
  * leave() clears it (VMCLEAR, so it may run on another CPU next time) and
  * makes KVM's current again. KVM's VMCS is never cleared or changed.
  *
- * No VPID: the ImEE's linear translations are then tagged with VPID 0 and
- * flushed by every VM entry and exit, and its guest-physical ones are tagged
- * with its own EPT pointer, which no KVM guest uses while the ImEE lives.
- * The ImEE's own TLB flush (a new activation, a changed EPT entry) is
- * INVEPT of its EPTP; leave() does one too, so that nothing tagged with it
- * stays in a CPU's TLB once its tables are freed and reused.
+ * TLB: with EPT, the ImEE's translations are tagged with its EPT pointers,
+ * which no KVM guest uses while the ImEE lives, and with its VPID. The ImEE
+ * takes VPID 0xffff where the CPU has VPIDs (module parameter vpid):
+ * kvm_intel hands out VPIDs from 1 up and does not export its allocator, so
+ * a KVM vCPU could only share it with the 65535th; that would cost it
+ * flushes, not correctness, as the ImEE's entries also carry its own EPT
+ * pointers. With a VPID, the ImEE's VM entries and exits flush nothing of
+ * the host's, and its translations live across the exits of an activation.
+ * Without one (VPID 0) every entry and exit flushes them. The ImEE's own
+ * TLB flush (a new activation, a changed EPT entry) is INVEPT of its EPT
+ * pointers; leave() does one too, so that nothing tagged with them stays in
+ * a CPU's TLB once its tables are freed and reused.
+ *
+ * Views (IMEE_HW_F_VIEWS, module parameter vmfunc): where the CPU has VM
+ * functions with EPTP switching, the vCPU gets an EPTP list of two: the
+ * agent's view (index 0, where it starts) and the target's (index 1), and
+ * the agent switches with VMFUNC around each read of the target (see
+ * ee.c). The EPT pointer in use is read back at every exit: an entry after
+ * the VMCS was cleared goes on in the view it was left in, a fresh start
+ * is in the agent's.
  *
  * Accessed and dirty flags for EPT are enabled where the CPU has them: the
  * CPU's accesses to the target's paging structures are then writes for
@@ -38,6 +52,7 @@
 
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
@@ -51,6 +66,18 @@
 
 #include <linux/imee.h>
 #include "ee.h"
+#include "agent/agent_abi.h"
+
+static bool vmfunc = true;
+module_param(vmfunc, bool, 0644);
+MODULE_PARM_DESC(vmfunc,
+		 "Intel: two views switched by VMFUNC where the CPU can (new ImEEs)");
+
+static bool vpid = true;
+module_param(vpid, bool, 0644);
+MODULE_PARM_DESC(vpid, "Intel: a VPID of the ImEE's own where the CPU has VPIDs (new ImEEs)");
+
+#define IMEE_VPID	0xffff
 
 /* guest general-purpose registers: vmx_vmrun.S */
 struct imee_vmx_gprs {
@@ -62,7 +89,11 @@ struct imee_vmx_gprs {
  * struct imee_vcpu - the VMX ImEE vCPU
  * @vmcs:	its VMCS region
  * @vmcs_pa:	its physical address
- * @eptp:	its EPT pointer
+ * @eptp:	its EPT pointer (the target's view)
+ * @agent_eptp:	the agent's view (IMEE_HW_F_VIEWS), else @eptp
+ * @cur_eptp:	the one in use when it last exited
+ * @eptp_list:	the EPTP list for VMFUNC (IMEE_HW_F_VIEWS)
+ * @features:	IMEE_HW_F_*
  * @gprs:	guest registers between entries
  * @st:		where the agent (re)starts
  * @rflags:	its flags, kept across a VMCLEAR
@@ -83,6 +114,10 @@ struct imee_vcpu {
 	void *vmcs;
 	u64 vmcs_pa;
 	u64 eptp;
+	u64 agent_eptp;
+	u64 cur_eptp;
+	u64 *eptp_list;
+	u32 features;
 	struct imee_vmx_gprs gprs;
 	struct imee_vcpu_state st;
 	u64 rflags;
@@ -164,9 +199,14 @@ static bool vmx_adjust(u32 msr, u32 want, u32 *ctl)
 
 static bool vmx_controls(struct imee_vcpu *v)
 {
+	u32 proc2 = SECONDARY_EXEC_ENABLE_EPT;
 	u64 basic;
 	bool true_ctls;
 
+	if (v->features & IMEE_HW_F_VPID)
+		proc2 |= SECONDARY_EXEC_ENABLE_VPID;
+	if (v->features & IMEE_HW_F_VIEWS)
+		proc2 |= SECONDARY_EXEC_ENABLE_VMFUNC;
 	rdmsrl(MSR_IA32_VMX_BASIC, basic);
 	true_ctls = basic & VMX_BASIC_TRUE_CTLS;
 	return vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
@@ -180,8 +220,7 @@ static bool vmx_controls(struct imee_vcpu *v)
 			  CPU_BASED_UNCOND_IO_EXITING |
 			  CPU_BASED_MONITOR_EXITING |
 			  CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, &v->proc) &&
-	       vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
-			  SECONDARY_EXEC_ENABLE_EPT, &v->proc2) &&
+	       vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, proc2, &v->proc2) &&
 	       vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
 			  MSR_IA32_VMX_EXIT_CTLS,
 			  VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_LOAD_IA32_EFER |
@@ -197,39 +236,80 @@ static unsigned int vmx_npt_levels(void)
 	return EPT_LEVELS;
 }
 
+/* What this CPU and the module parameters give a new ImEE. */
+static u32 vmx_features(void)
+{
+	u64 ctls2 = 0, ept_caps = 0, vmfunc_caps = 0;
+	u32 allowed2, f = 0;
+
+	rdmsrl_safe(MSR_IA32_VMX_PROCBASED_CTLS2, &ctls2);
+	allowed2 = ctls2 >> 32;
+	rdmsrl_safe(MSR_IA32_VMX_EPT_VPID_CAP, &ept_caps);
+	if (ept_caps & VMX_EPT_EXECUTE_ONLY_BIT)
+		f |= IMEE_HW_F_EXEC_ONLY;
+	if (READ_ONCE(vpid) && (allowed2 & SECONDARY_EXEC_ENABLE_VPID))
+		f |= IMEE_HW_F_VPID;
+	if (READ_ONCE(vmfunc) && (allowed2 & SECONDARY_EXEC_ENABLE_VMFUNC) &&
+	    !rdmsrl_safe(MSR_IA32_VMX_VMFUNC, &vmfunc_caps) &&
+	    (vmfunc_caps & VMX_VMFUNC_EPTP_SWITCHING))
+		f |= IMEE_HW_F_VIEWS;
+	return f;
+}
+
 static void vmx_destroy(struct imee_vcpu *v)
 {
 	if (!v)
 		return;
+	free_page((unsigned long)v->eptp_list);
 	free_page((unsigned long)v->vmcs);
 	kfree(v);
 }
 
-static int vmx_create(struct imee_npt *npt, struct imee_vcpu **vcpup)
+static u64 vmx_eptp(struct imee_npt *npt, u64 ept_caps)
+{
+	u64 eptp = virt_to_phys(npt->root) | VMX_EPTP_MT_WB |
+		   ((EPT_LEVELS - 1) << 3);
+
+	if (ept_caps & VMX_EPT_AD_BIT)
+		eptp |= VMX_EPTP_AD_ENABLE_BIT;
+	return eptp;
+}
+
+static int vmx_create(struct imee_npt *npt, struct imee_npt *agent_npt,
+		      u32 features, struct imee_vcpu **vcpup)
 {
 	struct imee_vcpu *v;
-	u64 basic, caps;
+	u64 basic, caps = 0;
 
+	if (WARN_ON_ONCE(!!agent_npt != !!(features & IMEE_HW_F_VIEWS)))
+		return -EINVAL;
 	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
 	if (!v)
 		return -ENOMEM;
+	v->features = features;
 	if (!vmx_controls(v)) {
 		kfree(v);
 		return -EOPNOTSUPP;
 	}
 	v->vmcs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!v->vmcs) {
-		kfree(v);
+	if (agent_npt)
+		v->eptp_list = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!v->vmcs || (agent_npt && !v->eptp_list)) {
+		vmx_destroy(v);
 		return -ENOMEM;
 	}
 	rdmsrl(MSR_IA32_VMX_BASIC, basic);
 	*(u32 *)v->vmcs = (u32)basic & 0x7fffffff;	/* revision id */
 	v->vmcs_pa = virt_to_phys(v->vmcs);
-	v->eptp = virt_to_phys(npt->root) | VMX_EPTP_MT_WB |
-		  ((EPT_LEVELS - 1) << 3);
-	if (!rdmsrl_safe(MSR_IA32_VMX_EPT_VPID_CAP, &caps) &&
-	    (caps & VMX_EPT_AD_BIT))
-		v->eptp |= VMX_EPTP_AD_ENABLE_BIT;
+	rdmsrl_safe(MSR_IA32_VMX_EPT_VPID_CAP, &caps);
+	v->eptp = vmx_eptp(npt, caps);
+	v->agent_eptp = v->eptp;
+	if (agent_npt) {
+		v->agent_eptp = vmx_eptp(agent_npt, caps);
+		v->eptp_list[IMEE_AGENT_VIEW_AGENT] = v->agent_eptp;
+		v->eptp_list[IMEE_AGENT_VIEW_TARGET] = v->eptp;
+	}
+	v->cur_eptp = v->agent_eptp;
 	v->flush = true;
 	*vcpup = v;
 	return 0;
@@ -241,6 +321,7 @@ static void vmx_set_state(struct imee_vcpu *v, const struct imee_vcpu_state *st)
 	memset(&v->gprs, 0, sizeof(v->gprs));
 	v->gprs.rdi = st->rdi;
 	v->rflags = X86_EFLAGS_FIXED;
+	v->cur_eptp = v->agent_eptp;
 	v->restart = true;
 	v->flush = true;
 }
@@ -248,6 +329,14 @@ static void vmx_set_state(struct imee_vcpu *v, const struct imee_vcpu_state *st)
 static void vmx_flush(struct imee_vcpu *v)
 {
 	v->flush = true;
+}
+
+/* Forget every translation tagged with the ImEE's EPT pointers. */
+static void vmx_invept_all(struct imee_vcpu *v)
+{
+	vmx_invept(v->eptp);
+	if (v->agent_eptp != v->eptp)
+		vmx_invept(v->agent_eptp);
 }
 
 static u64 vmx_fixed(u64 val, u32 fixed0, u32 fixed1)
@@ -306,7 +395,13 @@ static void vmx_write_vmcs(struct imee_vcpu *v)
 	vmx_write(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmx_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmx_write(VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmx_write(EPT_POINTER, v->eptp);
+	vmx_write(EPT_POINTER, v->cur_eptp);
+	if (v->features & IMEE_HW_F_VPID)
+		vmx_write(VIRTUAL_PROCESSOR_ID, IMEE_VPID);
+	if (v->features & IMEE_HW_F_VIEWS) {
+		vmx_write(VM_FUNCTION_CONTROL, VMX_VMFUNC_EPTP_SWITCHING);
+		vmx_write(EPTP_LIST_ADDRESS, virt_to_phys(v->eptp_list));
+	}
 	vmx_write(VMCS_LINK_POINTER, ~0ULL);
 
 	/* host state: this CPU's */
@@ -470,7 +565,7 @@ static int vmx_enter(struct imee_vcpu *v, struct imee_exit *exit)
 		v->restart = false;
 	}
 	if (v->flush) {
-		vmx_invept(v->eptp);
+		vmx_invept_all(v);
 		v->flush = false;
 	}
 	failed = imee_vmx_vmrun(&v->gprs, v->launched);
@@ -483,6 +578,11 @@ static int vmx_enter(struct imee_vcpu *v, struct imee_exit *exit)
 	}
 	v->launched = true;
 	vmx_decode(exit);
+	/* VMFUNC changes the VMCS's EPT pointer */
+	if (v->features & IMEE_HW_F_VIEWS) {
+		v->cur_eptp = vmx_read(EPT_POINTER);
+		exit->agent_view = v->cur_eptp == v->agent_eptp;
+	}
 	/* the agent goes on where it stopped unless restarted */
 	v->st.rip = vmx_read(GUEST_RIP);
 	v->st.rsp = vmx_read(GUEST_RSP);
@@ -494,7 +594,7 @@ static void vmx_leave(struct imee_vcpu *v)
 {
 	if (!v->loaded)
 		return;
-	vmx_invept(v->eptp);
+	vmx_invept_all(v);
 	vmx_vmclear(v->vmcs_pa);
 	if (v->prev_vmcs != ~0ULL && !vmx_vmptrld(v->prev_vmcs))
 		pr_warn_once("cannot make VMCS %#llx current again\n",
@@ -512,6 +612,7 @@ static const struct imee_vendor vmx_vendor = {
 	.hw		= IMEE_HW_VMX_EPT,
 	.npt_fmt	= &imee_npt_fmt_intel,
 	.npt_levels	= vmx_npt_levels,
+	.features	= vmx_features,
 	.create		= vmx_create,
 	.destroy	= vmx_destroy,
 	.set_state	= vmx_set_state,

@@ -87,7 +87,9 @@ void agent_layout(void)
 
 /*
  * Accesses to target memory. Each one is a single instruction (a MOV, or a
- * REP MOVSB within one page) between setting and clearing ctl->in_access,
+ * REP MOVSB within one page; with views, a MOV or a loop of MOVs within one
+ * page, each between two view switches) between setting and clearing
+ * ctl->in_access,
  * with ctl->access_addr the start of the page chunk. The "memory" clobbers
  * make the compiler store everything it holds for *ctl (the program's state
  * included) before the access, and reload it after.
@@ -132,6 +134,74 @@ static void raw_copy(void *dst, const void *src, u32 len)
 		     : "+D" (dst), "+S" (src), "+c" (n) : : "memory");
 }
 
+/*
+ * Reads in the target's view (ctl->view_switch): VMFUNC leaf 0 (EAX = 0)
+ * with a view's index in ECX switches the EPT pointer without a VM exit.
+ * Between the switch to the target's view and the switch back, the agent
+ * uses nothing but registers: of its pages only its code and page tables are
+ * mapped there. A fault there traps to the module, which re-enters the agent
+ * at its fault entry in its own view.
+ */
+#define TO_TARGET	"movl %3, %%ecx\n\tvmfunc\n\t"
+#define TO_AGENT	"\n\tmovl %4, %%ecx\n\tvmfunc"
+/* operands: %0 the value read, %1 the address */
+#define VIEW_INPUTS	"r" (p), "a" (0), "i" (IMEE_AGENT_VIEW_TARGET), \
+			"i" (IMEE_AGENT_VIEW_AGENT)
+
+static u64 view_load(const void *p, u32 size)
+{
+	u64 v;
+
+	switch (size) {
+	case 1:
+		asm volatile(TO_TARGET "movzbl (%1), %k0" TO_AGENT
+			     : "=&r" (v) : VIEW_INPUTS : "rcx", "memory");
+		break;
+	case 2:
+		asm volatile(TO_TARGET "movzwl (%1), %k0" TO_AGENT
+			     : "=&r" (v) : VIEW_INPUTS : "rcx", "memory");
+		break;
+	case 4:
+		asm volatile(TO_TARGET "movl (%1), %k0" TO_AGENT
+			     : "=&r" (v) : VIEW_INPUTS : "rcx", "memory");
+		break;
+	default:
+		asm volatile(TO_TARGET "movq (%1), %0" TO_AGENT
+			     : "=&r" (v) : VIEW_INPUTS : "rcx", "memory");
+		break;
+	}
+	return v;
+}
+
+/* A copy in the target's view: eight bytes per pair of switches. */
+static void view_copy(void *dst, const void *src, u32 len)
+{
+	const u8 *s = src;
+	u8 *d = dst;
+	u64 v;
+
+	for (; len >= 8; len -= 8, s += 8, d += 8) {
+		v = view_load(s, 8);
+		__builtin_memcpy(d, &v, 8);
+	}
+	for (; len; len--)
+		*d++ = (u8)view_load(s++, 1);
+}
+
+static u64 target_load(struct imee_agent_ctl *ctl, const void *p, u32 size)
+{
+	return ctl->view_switch ? view_load(p, size) : raw_load(p, size);
+}
+
+static void target_copy(struct imee_agent_ctl *ctl, void *dst, const void *src,
+			u32 len)
+{
+	if (ctl->view_switch)
+		view_copy(dst, src, len);
+	else
+		raw_copy(dst, src, len);
+}
+
 static const void *virt_ptr(u64 va)
 {
 	return (const void *)(unsigned long)va;
@@ -147,7 +217,7 @@ static u32 load_virt(void *ctx, u64 va, u32 size, u64 *val)
 	struct imee_agent_ctl *ctl = ctx;
 
 	access_begin(ctl, va);
-	*val = raw_load(virt_ptr(va), size);
+	*val = target_load(ctl, virt_ptr(va), size);
 	access_end(ctl);
 	return IMEE_PROG_FAULT_NONE;
 }
@@ -157,7 +227,7 @@ static u32 load_phys(void *ctx, u64 pa, u32 size, u64 *val)
 	struct imee_agent_ctl *ctl = ctx;
 
 	access_begin(ctl, pa);
-	*val = raw_load(phys_ptr(ctl, pa), size);
+	*val = target_load(ctl, phys_ptr(ctl, pa), size);
 	access_end(ctl);
 	return IMEE_PROG_FAULT_NONE;
 }
@@ -167,7 +237,7 @@ static u32 copy_virt(void *ctx, u64 va, void *dst, u32 len)
 	struct imee_agent_ctl *ctl = ctx;
 
 	access_begin(ctl, va);
-	raw_copy(dst, virt_ptr(va), len);
+	target_copy(ctl, dst, virt_ptr(va), len);
 	access_end(ctl);
 	return IMEE_PROG_FAULT_NONE;
 }
@@ -177,7 +247,7 @@ static u32 copy_phys(void *ctx, u64 pa, void *dst, u32 len)
 	struct imee_agent_ctl *ctl = ctx;
 
 	access_begin(ctl, pa);
-	raw_copy(dst, phys_ptr(ctl, pa), len);
+	target_copy(ctl, dst, phys_ptr(ctl, pa), len);
 	access_end(ctl);
 	return IMEE_PROG_FAULT_NONE;
 }

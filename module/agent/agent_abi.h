@@ -21,7 +21,17 @@
  *                 in_access clear is an agent bug: the module ends the run
  *                 with EIO.
  *
+ *   views:        with ctl->view_switch (Intel VMFUNC EPTP switching), the
+ *                 agent's view maps its pages and no target frame; it reads
+ *                 the target in the target's view, which maps only its code
+ *                 and page tables of the agent's pages: nothing but registers
+ *                 are used there. A trap re-enters it in its own view.
+ *
  * The binary has no writable sections: all its state is in the control page.
+ * Its layout (agent.lds): the header and read-only data, then from a page
+ * boundary the code, which starts with the entry point; the pages from the
+ * entry point's on are mapped executable (execute-only where the CPU can),
+ * those before it readable.
  */
 #ifndef IMEE_AGENT_ABI_H
 #define IMEE_AGENT_ABI_H
@@ -30,7 +40,14 @@
 #include <linux/imee.h>
 
 #define IMEE_AGENT_MAGIC	0x746e656765656d69ULL	/* "imeegent" */
-#define IMEE_AGENT_VERSION	1
+#define IMEE_AGENT_VERSION	2
+
+/*
+ * With ctl->view_switch, the EPTP list of the ImEE vCPU (VMFUNC leaf 0):
+ * the agent starts in its own view and reads the target in the target's.
+ */
+#define IMEE_AGENT_VIEW_AGENT	0
+#define IMEE_AGENT_VIEW_TARGET	1
 
 /* At offset 0 of the agent binary. */
 struct imee_agent_header {
@@ -65,6 +82,8 @@ struct imee_agent_ctl {
 	__u64 slot_start;	/* the agent's own virtual range [start, end): */
 	__u64 slot_end;		/* a load there faults IMEE_PROG_FAULT_AGENT */
 	__u64 max_steps;
+	__u32 view_switch;	/* read the target in its view (VMFUNC) */
+	__u32 pad0;
 
 	/* the agent's: the program's state */
 	struct imee_prog_state state;

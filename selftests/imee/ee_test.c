@@ -86,6 +86,8 @@ TEST(create_reports_the_hardware_and_is_one_per_session)
 	efd = ee_create(sfd, &cr);
 	ASSERT_LE(0, efd);
 	EXPECT_EQ(IMEE_HW_SVM_NPT, cr.hw);
+	/* AMD: one nested page table, readable code, KVM's ASIDs */
+	EXPECT_EQ(0, cr.hw_flags);
 	EXPECT_LT(0, cr.launch_ns);
 	EXPECT_EQ(-1, ee_create(sfd, &cr2));
 	EXPECT_EQ(EBUSY, errno);
@@ -102,6 +104,14 @@ TEST(create_reports_the_hardware_and_is_one_per_session)
 	EXPECT_EQ(EINVAL, errno);
 	cr.out_size = 0;
 	cr.flags = 1;
+	EXPECT_EQ(-1, ioctl(sfd, IMEE_CREATE, &cr));
+	EXPECT_EQ(EINVAL, errno);
+	cr.flags = 0;
+	cr.hw_flags = IMEE_HW_F_VIEWS;	/* an output */
+	EXPECT_EQ(-1, ioctl(sfd, IMEE_CREATE, &cr));
+	EXPECT_EQ(EINVAL, errno);
+	cr.hw_flags = 0;
+	cr.reserved32 = 1;
 	EXPECT_EQ(-1, ioctl(sfd, IMEE_CREATE, &cr));
 	EXPECT_EQ(EINVAL, errno);
 	close(sfd);

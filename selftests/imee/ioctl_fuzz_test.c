@@ -468,7 +468,11 @@ static void fuzz_create(struct fuzz_thread *t, int fd)
 	if (chance(t, 5))
 		c.flags = (uint32_t)rnd(t);
 	if (chance(t, 5))
-		c.reserved[below(t, 4)] = rnd(t);
+		c.reserved[below(t, 3)] = rnd(t);
+	if (chance(t, 3))
+		c.hw_flags = (uint32_t)rnd(t);
+	if (chance(t, 3))
+		c.reserved32 = (uint32_t)rnd(t);
 	efd = ioctl(fd, mutate_cmd(t, IMEE_CREATE), arg_page(t, &c, sizeof(c)));
 	atomic_fetch_add(&fz.calls, 1);
 	if (efd >= 0) {

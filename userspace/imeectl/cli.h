@@ -65,6 +65,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a whole decimal integer in [min, max]; false if it is not one. */
 bool cli_parse_long(const char *s, long min, long max, long *val);
 
+/* Parse a whole unsigned 64-bit number, 0x-prefixed hex or decimal. */
+bool cli_parse_u64(const char *s, uint64_t *val);
+
 /* The VM a command attaches to: --pid and --vm-fd. */
 struct cli_target {
 	pid_t pid; /* 0 until --pid is given */

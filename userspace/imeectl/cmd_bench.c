@@ -11,6 +11,10 @@
  * in microseconds, and the ratios legacy/imee and software/imee. The chase's
  * end pointer is checked to be the same on every engine.
  *
+ * --read VA --chase VA measure the same on any guest, Linux or not: the
+ * reads at the first address, the chase along a list whose nodes start with
+ * the pointer to the next, at the second (no kallsyms needed).
+ *
  * --paper adds the paper's introspection jobs, each a whole walk through the
  * engine's reader of virtual memory: syscalldmp (sys_call_table read and
  * named), pidlist (the pid IDR), pslist and credlist (the task list with
@@ -30,6 +34,7 @@
 
 static const char usage[] =
 	"Usage: imeectl bench --pid PID [--vm-fd FD] [--rounds N] [--paper] [--json]\n"
+	"       imeectl bench --pid PID --read VA --chase VA [--vm-fd FD] [--rounds N] [--json]\n"
 	"\n"
 	"Measure, in one run and on the same target, each engine (imee, software,\n"
 	"legacy): session launch, activation (imee), virtual reads of 4, 64, 128,\n"
@@ -39,9 +44,18 @@ static const char usage[] =
 	"Absolute times depend on the host (an emulated lab is slow): compare the\n"
 	"ratios.\n"
 	"\n"
+	"On a Linux guest, the reads are of the kernel's linux_banner and the chase\n"
+	"follows its list of superblocks (found with the guest's kallsyms). On any\n"
+	"guest, --read and --chase give them: 1024 readable bytes at the first, a\n"
+	"list at the second whose every node starts with the address of the next\n"
+	"(a ring, or long enough for 1000 hops). Addresses are translated with\n"
+	"vCPU 0's page tables.\n"
+	"\n"
 	"  --pid PID     the VMM's pid\n"
 	"  --vm-fd FD    the VMM's fd of the VM, if it owns several\n"
 	"  --rounds N    repetitions per measurement, 3..1000 (default 25)\n"
+	"  --read VA     read at VA (hex or decimal) instead of linux_banner\n"
+	"  --chase VA    chase from VA instead of the kernel's super_blocks\n"
 	"  --paper       also the paper's jobs (syscalldmp, pidlist, pslist,\n"
 	"                credlist: whole walks) and a Markdown table laid out as\n"
 	"                the paper's (with --json: in the JSON document)\n"
@@ -79,6 +93,7 @@ struct bench {
 	struct imee_walk_opts walk;
 	uint64_t banner_va;
 	uint64_t chase_start;
+	bool given; /* --read and --chase: no kallsyms */
 	bool paper;
 	struct imee_linux *lx; /* --paper: the kernel's facts */
 	struct imee_linux_kallsyms *ks; /* --paper: for syscalldmp */
@@ -165,6 +180,11 @@ static int find_addresses(struct bench *b)
 		return -ENODEV;
 	}
 	imee_walk_opts_from_vcpu(&vcpus[0], &b->walk);
+	if (b->given) {
+		imee_session_detach(s);
+		free(copy);
+		return 0;
+	}
 	/* the vCPU's table may be a process's, freed meanwhile: read a copy */
 	err = imee_session_mem(s, IMEE_ENGINE_SOFTWARE, &under);
 	if (!err)
@@ -220,7 +240,8 @@ static int chase_program(struct imee_session *s, const struct bench *b, uint64_t
 	err = imee_session_ee(s, &ee);
 	if (err)
 		return err;
-	opts.cr3 = imee_linux_cr3_for(b->walk.cr3, b->chase_start) & 0x000ffffffffff000ULL;
+	opts.cr3 = b->given ? b->walk.cr3 : imee_linux_cr3_for(b->walk.cr3, b->chase_start);
+	opts.cr3 &= 0x000ffffffffff000ULL;
 	opts.levels = b->walk.paging == IMEE_PAGING_5LEVEL ? 5 : 4;
 	opts.args[0] = b->chase_start;
 	opts.args[1] = CHASE_HOPS;
@@ -636,6 +657,8 @@ int cmd_bench(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "paper", no_argument, NULL, 'P' },
+		{ "read", required_argument, NULL, 'R' },
+		{ "chase", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -668,6 +691,15 @@ int cmd_bench(int argc, char **argv)
 		case 'P':
 			b.paper = true;
 			break;
+		case 'R':
+		case 'C':
+			if (!cli_parse_u64(optarg, c == 'R' ? &b.banner_va : &b.chase_start)) {
+				cli_error("--%s: not an address: %s", c == 'R' ? "read" : "chase",
+					  optarg);
+				return EXIT_USAGE;
+			}
+			b.given = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
@@ -681,14 +713,21 @@ int cmd_bench(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
+	if (b.given && (!b.banner_va || !b.chase_start || b.paper)) {
+		cli_error("--read and --chase go together, without --paper");
+		return EXIT_USAGE;
+	}
 	b.pid = target.pid;
 	b.has_vm_fd = target.has_vm_fd;
 	b.vm_fd = target.vm_fd;
 	err = find_addresses(&b);
 	if (err) {
-		cli_error("finding linux_banner and super_blocks%s: %s",
+		cli_error("%s%s: %s",
+			  b.given ? "attaching" : "finding linux_banner and super_blocks",
 			  b.paper ? " and the kernel's layouts" : "",
-			  err == -ENOMEM ? "out of memory" : imee_errmsg());
+			  err == -ENOMEM   ? "out of memory"
+			  : err == -ENODEV ? "the VM has no vCPU"
+					   : imee_errmsg());
 		ret = EXIT_RUNTIME;
 		goto out;
 	}

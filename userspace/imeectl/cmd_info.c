@@ -25,6 +25,16 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 shown, 1 cannot attach, 2 usage error.\n";
 
+/* What tags the ImEE's TLB entries (IMEE_HW_F_VPID, else the vendor's default). */
+static const char *tlb_tag(const struct imee_ee *ee)
+{
+	if (imee_ee_hw_flags(ee) & IMEE_HW_F_VPID)
+		return "a VPID of its own";
+	if (imee_ee_hw(ee) == IMEE_HW_SVM_NPT)
+		return "an ASID, flushed at each activation";
+	return "VPID 0, flushed at each VM entry and exit";
+}
+
 static void print_text(struct imee_session *s)
 {
 	const struct imee_memslot *slots;
@@ -66,11 +76,17 @@ static void print_text(struct imee_session *s)
 		       (uint64_t)v->cr0, (uint64_t)v->cr3, (uint64_t)v->cr4, (uint64_t)v->efer,
 		       (uint64_t)v->exits, flags);
 	}
-	if (!imee_session_ee(s, &ee))
+	if (!imee_session_ee(s, &ee)) {
+		uint32_t f = imee_ee_hw_flags(ee);
+
 		printf("ImEE: %s (nested page table: %s)\n", imee_ee_hw_name(imee_ee_hw(ee)),
 		       imee_ee_hw(ee) == IMEE_HW_SVM_NPT ? "AMD NPT" : "Intel EPT");
-	else
+		printf("  views: %s; agent code: %s; TLB tag: %s\n",
+		       (f & IMEE_HW_F_VIEWS) ? "two, switched by VMFUNC" : "one table",
+		       (f & IMEE_HW_F_EXEC_ONLY) ? "execute-only" : "readable", tlb_tag(ee));
+	} else {
 		printf("ImEE: not available: %s\n", imee_errmsg());
+	}
 }
 
 static json_t *flag_list(const char *names)
@@ -137,6 +153,12 @@ static int print_json(struct imee_session *s)
 		out_set(jee, "hw", json_string(imee_ee_hw_name(imee_ee_hw(ee))));
 		out_set(jee, "nested_paging",
 			json_string(imee_ee_hw(ee) == IMEE_HW_SVM_NPT ? "npt" : "ept"));
+		out_set(jee, "views",
+			json_string((imee_ee_hw_flags(ee) & IMEE_HW_F_VIEWS) ? "vmfunc" : "one"));
+		out_set(jee, "agent_code",
+			json_string((imee_ee_hw_flags(ee) & IMEE_HW_F_EXEC_ONLY) ? "execute-only"
+										 : "readable"));
+		out_set(jee, "own_vpid", json_boolean(imee_ee_hw_flags(ee) & IMEE_HW_F_VPID));
 		out_set(jee, "launch_ns", json_integer((json_int_t)imee_ee_launch_ns(ee)));
 	} else {
 		out_set(jee, "available", json_false());

@@ -73,6 +73,22 @@ bool cli_parse_long(const char *s, long min, long max, long *val)
 	return true;
 }
 
+bool cli_parse_u64(const char *s, uint64_t *val)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull takes a sign: refuse it */
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*val = v;
+	return true;
+}
+
 bool cli_target_option(int c, const char *arg, struct cli_target *t, bool *handled)
 {
 	long v;

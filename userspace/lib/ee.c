@@ -30,6 +30,7 @@ struct imee_ee {
 	void *out;
 	size_t out_size;
 	uint32_t hw;
+	uint32_t hw_flags;
 	uint64_t launch_ns;
 	struct imee_insn *insns; /* the program loaded, or NULL */
 	size_t nr_insns;
@@ -92,6 +93,7 @@ int imee_ee_create(struct imee_session *s, const struct imee_ee_opts *opts, stru
 		return err;
 	}
 	ee->hw = cr.hw;
+	ee->hw_flags = cr.hw_flags;
 	ee->launch_ns = cr.launch_ns;
 	*ee_ret = ee;
 	return 0;
@@ -110,6 +112,11 @@ void imee_ee_destroy(struct imee_ee *ee)
 uint32_t imee_ee_hw(const struct imee_ee *ee)
 {
 	return ee->hw;
+}
+
+uint32_t imee_ee_hw_flags(const struct imee_ee *ee)
+{
+	return ee->hw_flags;
 }
 
 uint64_t imee_ee_launch_ns(const struct imee_ee *ee)

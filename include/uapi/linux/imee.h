@@ -302,6 +302,21 @@ enum imee_status {
 #define IMEE_HW_SVM_NPT		1	/* AMD SVM with nested paging */
 #define IMEE_HW_VMX_EPT		2	/* Intel VMX with EPT */
 
+/*
+ * IMEE_CREATE's hw_flags: how this ImEE uses the hardware.
+ * IMEE_HW_F_VIEWS: two nested page tables, the target's view (its frames
+ * read-only, the agent's code) and the agent's view (its code, data and
+ * output, no target frame), which the agent switches between around each
+ * read of the target without a VM exit (Intel: VMFUNC EPTP switching). Without
+ * it one table maps both (AMD; Intel CPUs without VMFUNC).
+ * IMEE_HW_F_EXEC_ONLY: the agent's code is execute-only (EPT), not readable.
+ * IMEE_HW_F_VPID: the ImEE's TLB entries carry a tag of its own (Intel
+ * VPID): its VM entries and exits flush nothing of the host's.
+ */
+#define IMEE_HW_F_VIEWS		(1U << 0)
+#define IMEE_HW_F_EXEC_ONLY	(1U << 1)
+#define IMEE_HW_F_VPID		(1U << 2)
+
 /**
  * struct imee_create - build the ImEE of a session
  * @size:	sizeof(struct imee_create)
@@ -310,6 +325,8 @@ enum imee_status {
  *		0 for 1 MiB
  * @hw:		IMEE_HW_* (out)
  * @launch_ns:	nanoseconds spent building it (out)
+ * @hw_flags:	IMEE_HW_F_* (out; must be zero in)
+ * @reserved32:	must be zero
  * @reserved:	must be zero
  *
  * Returns an ImEE fd. Errors: EOPNOTSUPP the host CPU or KVM cannot run an
@@ -322,7 +339,9 @@ struct imee_create {
 	__u32 out_size;
 	__u32 hw;
 	__u64 launch_ns;
-	__u64 reserved[4];
+	__u32 hw_flags;
+	__u32 reserved32;
+	__u64 reserved[3];
 };
 
 /**

@@ -1436,6 +1436,9 @@ uint32_t imee_ee_hw(const struct imee_ee *ee);
 /* "amd-svm-npt", "intel-vmx-ept" ("none" for 0). */
 const char *imee_ee_hw_name(uint32_t hw);
 
+/* IMEE_HW_F_*: views switched by VMFUNC, execute-only agent code, own VPID. */
+uint32_t imee_ee_hw_flags(const struct imee_ee *ee);
+
 /* Nanoseconds the module spent building it. */
 uint64_t imee_ee_launch_ns(const struct imee_ee *ee);
 
