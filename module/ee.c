@@ -127,6 +127,7 @@ struct imee_shadow {
  * @features:	IMEE_HW_F_* of this ImEE
  * @epoch:	the session's epoch the target mappings belong to
  * @pins:	gfn -> pinned target page mapped in @npt (one pin each)
+ * @nr_pins:	their number
  * @agent_gpa:	guest-physical address of the agent's first page
  * @pages:	the agent's pages, @pages[i] at @agent_gpa + i * 4 KiB
  * @nr_pages:	their number
@@ -157,6 +158,7 @@ struct imee_ee {
 	u32 features;
 	struct imee_epoch epoch;
 	struct xarray pins;
+	unsigned long nr_pins;
 	u64 agent_gpa;
 	struct page **pages;
 	u32 nr_pages;
@@ -204,6 +206,7 @@ static void ee_unpin_all(struct imee_ee *ee)
 	xa_for_each(&ee->pins, gfn, page) {
 		xa_erase(&ee->pins, gfn);
 		unpin_user_page(page);
+		ee->nr_pins--;
 		if (!(gfn & 1023))
 			cond_resched();
 	}
@@ -253,6 +256,7 @@ static int ee_target_page(struct imee_ee *ee, u64 gfn, struct page **pagep)
 		unpin_user_page(page);
 		return ret == -EBUSY ? -EIO : ret;
 	}
+	ee->nr_pins++;
 	ret = imee_npt_map(&ee->npt, gfn << PAGE_SHIFT, page_to_phys(page), 0);
 	if (ret)
 		return ret;
@@ -989,7 +993,8 @@ static long ee_run(struct imee_ee *ee, void __user *uarg)
 	run.irq_exits = 0;
 	run.traps = 0;
 	run.restarts = 0;
-	run.reserved = 0;
+	run.mem_pages = 0;
+	run.pinned = 0;
 
 	if (mutex_lock_interruptible(&ee->lock))
 		return -EINTR;
@@ -997,6 +1002,11 @@ static long ee_run(struct imee_ee *ee, void __user *uarg)
 		ret = -ENOENT;
 	else
 		ret = ee_activate(ee, &run);
+	/* what it holds now (the xarray's own nodes aside) */
+	run.mem_pages = min_t(unsigned long, U32_MAX,
+			      ee->nr_pages + ee->npt.nr_tables +
+			      ee->agent_npt.nr_tables + ee->nr_shadows);
+	run.pinned = min_t(unsigned long, U32_MAX, ee->nr_pins);
 	mutex_unlock(&ee->lock);
 	if (ret)
 		return ret;

@@ -187,6 +187,10 @@ TEST(programs_are_checked_and_bounded)
 	EXPECT_EQ(3, run.steps);
 	EXPECT_LT(0, run.exits);
 	EXPECT_NE(0, run.cr3_used);
+	/* what it holds: more than its 1 MiB output (256 pages); pins: at least the top table */
+	EXPECT_LT(256, run.mem_pages);
+	EXPECT_LE(1, run.pinned);
+	EXPECT_GT(512 * 256, run.pinned);	/* no more than the 512 MiB target has */
 
 	/* an endless loop stops at its step limit */
 	prog[0] = INSN(IMEE_OP_ADDK, 5, 0, 0, 0, 1);

@@ -93,9 +93,10 @@ want_xo=readable
 want_vpid=false
 case " $vmxflags " in *" ept_x_only "*) want_xo=execute-only ;; esac
 case " $vmxflags " in *" vpid "*) want_vpid=true ;; esac
-got=$(jq -r '[.imee.hw, .imee.views, .imee.agent_code, .imee.own_vpid] | map(tostring) | join(" ")' \
+got=$(jq -r '[.imee.hw, .imee.views, .imee.agent_code, .imee.own_vpid,
+	.imee.memory.bytes > 1048576, .imee.memory.pinned_target_pages >= 1] | map(tostring) | join(" ")' \
 	$D/info.json 2>/dev/null)
-want="intel-vmx-ept vmfunc $want_xo $want_vpid"
+want="intel-vmx-ept vmfunc $want_xo $want_vpid true true"
 if [ $rc -eq 0 ] && [ "$got" = "$want" ]; then
 	tap ok "imeectl info: the ImEE runs on $want"
 else

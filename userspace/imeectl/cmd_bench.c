@@ -19,7 +19,9 @@
  * engine's reader of virtual memory: syscalldmp (sys_call_table read and
  * named), pidlist (the pid IDR), pslist and credlist (the task list with
  * each task's credentials: one walk, timed twice), and prints a Markdown
- * table laid out as the paper's.
+ * table laid out as the paper's. --kernel FILE adds the paper's "kernel"
+ * column: the same walks timed by the guest's own kernel (the lab's
+ * imee_kbench.ko prints that file's JSON), and the ratios imee/kernel.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,7 +35,7 @@
 #include "output.h"
 
 static const char usage[] =
-	"Usage: imeectl bench --pid PID [--vm-fd FD] [--rounds N] [--paper] [--json]\n"
+	"Usage: imeectl bench --pid PID [--vm-fd FD] [--rounds N] [--paper [--kernel FILE]] [--json]\n"
 	"       imeectl bench --pid PID --read VA --chase VA [--vm-fd FD] [--rounds N] [--json]\n"
 	"\n"
 	"Measure, in one run and on the same target, each engine (imee, software,\n"
@@ -59,6 +61,11 @@ static const char usage[] =
 	"  --paper       also the paper's jobs (syscalldmp, pidlist, pslist,\n"
 	"                credlist: whole walks) and a Markdown table laid out as\n"
 	"                the paper's (with --json: in the JSON document)\n"
+	"  --kernel FILE with --paper: the guest kernel's own times of the same walks,\n"
+	"                a JSON object {\"rounds\": N, \"jobs_ns\": {\"syscalldmp\": NS,\n"
+	"                \"pidlist\": NS, \"pslist\": NS, \"credlist\": NS}, \"jobs_entries\":\n"
+	"                {...}} (what the lab's imee_kbench.ko prints in the guest),\n"
+	"                shown as a \"kernel\" column with the ratios imee/kernel\n"
 	"  --json        one JSON document instead of a table\n";
 
 #define NR_ENGINES 3
@@ -98,6 +105,10 @@ struct bench {
 	struct imee_linux *lx; /* --paper: the kernel's facts */
 	struct imee_linux_kallsyms *ks; /* --paper: for syscalldmp */
 	struct engine_result res[NR_ENGINES];
+	bool has_kernel; /* --kernel */
+	unsigned int kernel_rounds;
+	double kernel_us[NR_JOBS];
+	size_t kernel_entries[NR_JOBS];
 };
 
 static double now_us(void)
@@ -119,6 +130,58 @@ static double median(double *v, unsigned int n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * --kernel FILE: the guest's own times. Every job must be there, as a
+ * whole number of nanoseconds, with the entries it read; anything else in
+ * the file is refused, so that a wrong file is not shown as figures.
+ */
+static bool load_kernel_times(const char *path, struct bench *b)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *ns, *ent, *v;
+	unsigned int k;
+	bool ok = false;
+
+	if (!doc) {
+		if (jerr.line > 0)
+			cli_error("--kernel %s: line %d: %s", path, jerr.line, jerr.text);
+		else
+			cli_error("--kernel %s: %s", path, jerr.text);
+		return false;
+	}
+	ns = json_object_get(doc, "jobs_ns");
+	ent = json_object_get(doc, "jobs_entries");
+	v = json_object_get(doc, "rounds");
+	if (!json_is_object(doc) || json_object_size(doc) != 3 || !json_is_object(ns) ||
+	    !json_is_object(ent) || !json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_object_size(ns) != NR_JOBS || json_object_size(ent) != NR_JOBS) {
+		cli_error("--kernel %s: not {\"rounds\": N, \"jobs_ns\": {...}, "
+			  "\"jobs_entries\": {...}} with the four jobs",
+			  path);
+		goto out;
+	}
+	b->kernel_rounds = (unsigned int)json_integer_value(v);
+	for (k = 0; k < NR_JOBS; k++) {
+		json_t *t = json_object_get(ns, job_names[k]),
+		       *e = json_object_get(ent, job_names[k]);
+
+		if (!json_is_integer(t) || json_integer_value(t) <= 0 || !json_is_integer(e) ||
+		    json_integer_value(e) < 0) {
+			cli_error("--kernel %s: %s: a positive number of nanoseconds and its "
+				  "entries are needed",
+				  path, job_names[k]);
+			goto out;
+		}
+		b->kernel_us[k] = (double)json_integer_value(t) / 1e3;
+		b->kernel_entries[k] = (size_t)json_integer_value(e);
+	}
+	b->has_kernel = true;
+	ok = true;
+out:
+	json_decref(doc);
+	return ok;
 }
 
 static int attach(const struct bench *b, struct imee_session **s)
@@ -511,6 +574,19 @@ static int print_json(const struct bench *b)
 	}
 	out_set(doc, "engines", jeng);
 	out_set(doc, "unavailable", un);
+	if (b->has_kernel) {
+		json_t *kern = out_object(), *jobs = out_object(), *entries = out_object();
+
+		for (k = 0; k < NR_JOBS; k++) {
+			out_set(jobs, job_names[k], json_real(b->kernel_us[k]));
+			out_set(entries, job_names[k],
+				json_integer((json_int_t)b->kernel_entries[k]));
+		}
+		out_set(kern, "rounds", json_integer(b->kernel_rounds));
+		out_set(kern, "jobs_us", jobs);
+		out_set(kern, "jobs_entries", entries);
+		out_set(doc, "kernel", kern);
+	}
 	if (b->res[0].available) {
 		ratios = out_object();
 		if (b->res[2].available)
@@ -519,6 +595,15 @@ static int print_json(const struct bench *b)
 		if (b->res[1].available)
 			out_set(ratios, "software/imee",
 				ratios_json(&b->res[1], &b->res[0], b->paper));
+		if (b->has_kernel) {
+			json_t *o = out_object(), *jobs = out_object();
+
+			for (k = 0; k < NR_JOBS; k++)
+				out_set(jobs, job_names[k],
+					json_real(b->res[0].job_us[k] / b->kernel_us[k]));
+			out_set(o, "jobs", jobs);
+			out_set(ratios, "imee/kernel", o);
+		}
 		out_set(doc, "ratios", ratios);
 	}
 	ret = out_print(doc, stdout);
@@ -594,7 +679,8 @@ static void md_cell(double v, bool ratio)
 		printf(" %.1f |", v);
 }
 
-static void md_row(const char *name, const double *v)
+/* A row: the engines, the ratios; with kernel_column, the kernel's time (< 0: none) and imee/kernel. */
+static void md_row(const char *name, const double *v, bool kernel_column, double kernel)
 {
 	unsigned int e;
 
@@ -603,6 +689,10 @@ static void md_row(const char *name, const double *v)
 		md_cell(v[e], false);
 	md_cell(v[0] > 0 && v[2] >= 0 ? v[2] / v[0] : -1, true);
 	md_cell(v[0] > 0 && v[1] >= 0 ? v[1] / v[0] : -1, true);
+	if (kernel_column) {
+		md_cell(kernel, false);
+		md_cell(kernel > 0 && v[0] >= 0 ? v[0] / kernel : -1, true);
+	}
 	putchar('\n');
 }
 
@@ -616,23 +706,24 @@ static void print_markdown(const struct bench *b)
 
 	printf("imee bench --paper: pid %d, %s paging, %u rounds, medians in microseconds\n\n",
 	       (int)b->pid, imee_paging_name(b->walk.paging), b->rounds);
-	printf("| | imee (us) | software (us) | legacy (us) | legacy/imee | software/imee |\n");
-	printf("|---|---|---|---|---|---|\n");
-#define MD_ROW(label, field)                                               \
+	printf("| | imee (us) | software (us) | legacy (us) | legacy/imee | software/imee |%s\n",
+	       b->has_kernel ? " kernel (us) | imee/kernel |" : "");
+	printf("|---|---|---|---|---|---|%s\n", b->has_kernel ? "---|---|" : "");
+#define MD_ROW(label, field, kernel)                                       \
 	do {                                                               \
 		for (e = 0; e < NR_ENGINES; e++)                           \
 			v[e] = r[e].available ? (double)(r[e].field) : -1; \
-		md_row(label, v);                                          \
+		md_row(label, v, b->has_kernel, kernel);                   \
 	} while (0)
-	MD_ROW("launch", launch_us);
-	MD_ROW("activation", activation_us);
+	MD_ROW("launch", launch_us, -1);
+	MD_ROW("activation", activation_us, -1);
 	for (k = 0; k < NR_SIZES; k++) {
 		snprintf(name, sizeof(name), "read %zu B", read_sizes[k]);
-		MD_ROW(name, read_us[k]);
+		MD_ROW(name, read_us[k], -1);
 	}
-	MD_ROW("chase 1000 hops", chase_us);
+	MD_ROW("chase 1000 hops", chase_us, -1);
 	for (k = 0; k < NR_JOBS; k++)
-		MD_ROW(job_names[k], job_us[k]);
+		MD_ROW(job_names[k], job_us[k], b->has_kernel ? b->kernel_us[k] : -1);
 #undef MD_ROW
 	for (e = 0; e < NR_ENGINES; e++) {
 		if (!r[e].available)
@@ -647,6 +738,12 @@ static void print_markdown(const struct bench *b)
 			printf(" %s %zu%s", job_names[k], r[e].job_entries[k],
 			       k + 1 < NR_JOBS ? "," : " entries\n");
 	}
+	if (b->has_kernel) {
+		printf("kernel read (its own walks, %u rounds):", b->kernel_rounds);
+		for (k = 0; k < NR_JOBS; k++)
+			printf(" %s %zu%s", job_names[k], b->kernel_entries[k],
+			       k + 1 < NR_JOBS ? "," : " entries\n");
+	}
 }
 
 int cmd_bench(int argc, char **argv)
@@ -659,11 +756,13 @@ int cmd_bench(int argc, char **argv)
 		{ "paper", no_argument, NULL, 'P' },
 		{ "read", required_argument, NULL, 'R' },
 		{ "chase", required_argument, NULL, 'C' },
+		{ "kernel", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench b = { .rounds = 25, .vm_fd = -1 };
 	struct cli_target target = { 0 };
+	const char *kernel_file = NULL;
 	bool handled;
 	long v;
 	bool json = false, any = false;
@@ -691,6 +790,9 @@ int cmd_bench(int argc, char **argv)
 		case 'P':
 			b.paper = true;
 			break;
+		case 'K':
+			kernel_file = optarg;
+			break;
 		case 'R':
 		case 'C':
 			if (!cli_parse_u64(optarg, c == 'R' ? &b.banner_va : &b.chase_start)) {
@@ -717,6 +819,12 @@ int cmd_bench(int argc, char **argv)
 		cli_error("--read and --chase go together, without --paper");
 		return EXIT_USAGE;
 	}
+	if (kernel_file && !b.paper) {
+		cli_error("--kernel goes with --paper");
+		return EXIT_USAGE;
+	}
+	if (kernel_file && !load_kernel_times(kernel_file, &b))
+		return EXIT_USAGE;
 	b.pid = target.pid;
 	b.has_vm_fd = target.has_vm_fd;
 	b.vm_fd = target.vm_fd;

@@ -25,6 +25,25 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 shown, 1 cannot attach, 2 usage error.\n";
 
+/*
+ * What the ImEE holds once warm: one empty activation on vCPU 0's page
+ * table (the first maps the target's top-level table in), then the module's
+ * count of its pages and of the target pages it keeps pinned. False (and
+ * the reason in imee_errmsg()) if that activation fails.
+ */
+static bool ee_memory(struct imee_ee *ee, uint32_t *pages, uint32_t *pinned)
+{
+	static const struct imee_insn empty[] = { { .op = IMEE_OP_EXIT } };
+	IMEE_OPTS(imee_ee_run_opts, opts, .use_vcpu_cr3 = true, .vcpu = 0);
+	struct imee_run run;
+
+	if (imee_ee_run(ee, empty, 1, &opts, &run, NULL))
+		return false;
+	*pages = run.mem_pages;
+	*pinned = run.pinned;
+	return true;
+}
+
 /* What tags the ImEE's TLB entries (IMEE_HW_F_VPID, else the vendor's default). */
 static const char *tlb_tag(const struct imee_ee *ee)
 {
@@ -81,6 +100,15 @@ static void print_text(struct imee_session *s)
 
 		printf("ImEE: %s (nested page table: %s)\n", imee_ee_hw_name(imee_ee_hw(ee)),
 		       imee_ee_hw(ee) == IMEE_HW_SVM_NPT ? "AMD NPT" : "Intel EPT");
+		uint32_t pages, pinned;
+
+		if (ee_memory(ee, &pages, &pinned))
+			printf("  memory when warm: %" PRIu32 " KiB (agent pages, nested tables, "
+			       "A/D copies); %" PRIu32 " target pages pinned\n",
+			       pages * 4, pinned);
+		else
+			printf("  memory when warm: unknown (an empty activation failed: %s)\n",
+			       imee_errmsg());
 		printf("  views: %s; agent code: %s; TLB tag: %s\n",
 		       (f & IMEE_HW_F_VIEWS) ? "two, switched by VMFUNC" : "one table",
 		       (f & IMEE_HW_F_EXEC_ONLY) ? "execute-only" : "readable", tlb_tag(ee));
@@ -159,6 +187,18 @@ static int print_json(struct imee_session *s)
 			json_string((imee_ee_hw_flags(ee) & IMEE_HW_F_EXEC_ONLY) ? "execute-only"
 										 : "readable"));
 		out_set(jee, "own_vpid", json_boolean(imee_ee_hw_flags(ee) & IMEE_HW_F_VPID));
+		{
+			uint32_t pages, pinned;
+			json_t *mem = out_object();
+
+			if (ee_memory(ee, &pages, &pinned)) {
+				out_set(mem, "bytes", json_integer((json_int_t)pages * 4096));
+				out_set(mem, "pinned_target_pages", json_integer(pinned));
+			} else {
+				out_set(mem, "error", json_string(imee_errmsg()));
+			}
+			out_set(jee, "memory", mem);
+		}
 		out_set(jee, "launch_ns", json_integer((json_int_t)imee_ee_launch_ns(ee)));
 	} else {
 		out_set(jee, "available", json_false());

@@ -752,6 +752,55 @@ static void watch_rounds(void)
 	EXPECT(strstr(res.err, "--rounds must be"));
 }
 
+/* bench's arguments: refused with a reason before anything is attached. */
+static void bench_arguments(void)
+{
+	static const char good[] = "{\"rounds\": 5, \"jobs_ns\": {\"syscalldmp\": 9, "
+				   "\"pidlist\": 8, \"pslist\": 7, \"credlist\": 6}, "
+				   "\"jobs_entries\": {\"syscalldmp\": 451, \"pidlist\": 80, "
+				   "\"pslist\": 60, \"credlist\": 60}}";
+	static const char *const no_paper[] = { "bench",    "--pid",	  "4242",
+						"--kernel", "/dev/stdin", NULL };
+	static const char *const kernel[] = { "bench",	  "--pid",	"4242", "--paper",
+					      "--kernel", "/dev/stdin", NULL };
+	static const char *const chase_only[] = { "bench",   "--pid",  "4242",
+						  "--chase", "0x1000", NULL };
+	static const char *const bad_va[] = { "bench", "--pid",	  "4242",   "--read",
+					      "-1",    "--chase", "0x2000", NULL };
+	static const char *const paper[] = { "bench",	"--pid",  "4242",    "--read", "0x1000",
+					     "--chase", "0x2000", "--paper", NULL };
+
+	subproc_run(fake, no_paper, NULL, good, &res);
+	EXPECT_INT(res.status, 2);
+	EXPECT(strstr(res.err, "--kernel goes with --paper"));
+	/* one job missing, one time not positive, not JSON */
+	subproc_run(fake, kernel, NULL,
+		    "{\"rounds\": 5, \"jobs_ns\": {\"syscalldmp\": 9, \"pidlist\": 8, "
+		    "\"pslist\": 7}, \"jobs_entries\": {}}",
+		    &res);
+	EXPECT_INT(res.status, 2);
+	EXPECT(strstr(res.err, "with the four jobs"));
+	subproc_run(fake, kernel, NULL,
+		    "{\"rounds\": 5, \"jobs_ns\": {\"syscalldmp\": 9, \"pidlist\": 8, "
+		    "\"pslist\": 7, \"credlist\": 0}, \"jobs_entries\": {\"syscalldmp\": 1, "
+		    "\"pidlist\": 1, \"pslist\": 1, \"credlist\": 1}}",
+		    &res);
+	EXPECT_INT(res.status, 2);
+	EXPECT(strstr(res.err, "credlist: a positive number"));
+	subproc_run(fake, kernel, NULL, "{\"rounds\": ", &res);
+	EXPECT_INT(res.status, 2);
+	EXPECT(strstr(res.err, "--kernel /dev/stdin: line 1"));
+	subproc_run(fake, chase_only, NULL, NULL, &res);
+	EXPECT_INT(res.status, 2);
+	EXPECT(strstr(res.err, "--read and --chase go together"));
+	subproc_run(fake, bad_va, NULL, NULL, &res);
+	EXPECT_INT(res.status, 2);
+	EXPECT(strstr(res.err, "--read: not an address: -1"));
+	subproc_run(fake, paper, NULL, NULL, &res);
+	EXPECT_INT(res.status, 2);
+	EXPECT(strstr(res.err, "without --paper"));
+}
+
 /* walk and hidden need the kernel's symbols and BTF: this guest has neither. */
 static void walk_and_hidden_name_what_is_missing(void)
 {
@@ -793,6 +842,7 @@ int main(int argc, char **argv)
 	tap_run(overrides, "run: system_map for symbols and syscalldmp; mismatch, missing, no BTF");
 	tap_run(repeat_rounds, "run --repeat: a line per round; --changes: only changes");
 	tap_run(watch_rounds, "watch: the first round, changes, the end; list jobs only");
+	tap_run(bench_arguments, "bench: --kernel, --read and --chase refused with reasons");
 	tap_run(walk_and_hidden_name_what_is_missing,
 		"run: walk and hidden without BTF: not-found");
 	json_decref(doc);

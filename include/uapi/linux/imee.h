@@ -396,7 +396,10 @@ struct imee_load {
  * @restarts:	times the activation started over from the beginning
  *		because the ImEE vCPU's state was lost or it stopped outside
  *		any access to the target (out; see the README)
- * @reserved:	zero (out)
+ * @mem_pages:	pages the ImEE holds after the activation: the agent's pages,
+ *		its nested page tables and its private A/D copies (out)
+ * @pinned:	target pages it keeps pinned (mapped in its nested page
+ *		table; the target's own memory, not more of it) (out)
  *
  * Errors: ENOENT no program loaded, ESRCH the target is gone, EINTR a
  * signal arrived (run again), ETIME the activation ran out of time,
@@ -427,7 +430,8 @@ struct imee_run {
 	__u32 irq_exits;
 	__u32 traps;
 	__u32 restarts;
-	__u64 reserved;
+	__u32 mem_pages;
+	__u32 pinned;
 };
 
 /* use vCPU @vcpu's current CR3 and paging mode instead of @cr3, @levels */
