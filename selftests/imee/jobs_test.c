@@ -413,16 +413,24 @@ TEST(bench_paper_measures_every_engine)
 {
 	static const char *const names[] = { "imee", "software", "legacy" };
 	const char *target = lab_target("LA57");
+	const char *const *all = lab_targets();
 	long procs, tasks;
 	json_t *doc, *eng, *e, *jobs, *ent, *kern;
-	char cmd[256], *out = NULL, *ktimes;
-	size_t i;
+	char cmd[512], vms[256] = "", *out = NULL, *ktimes;
+	size_t i, nr_vms = 1, len = 0;
 
 	ASSERT_NE(NULL, target);
 	ktimes = guest_kernel_times(_metadata, target);
 	ASSERT_NE(NULL, ktimes);
-	snprintf(cmd, sizeof(cmd), "imeectl bench --pid %d --rounds 3 --paper --kernel %s --json",
-		 (int)lab_vmm_pid(target), ktimes);
+	/* every other target joins the scan and the switch */
+	for (i = 0; all[i]; i++) {
+		if (!strcmp(all[i], target))
+			continue;
+		len += snprintf(vms + len, sizeof(vms) - len, " --vm %d", (int)lab_vmm_pid(all[i]));
+		nr_vms++;
+	}
+	snprintf(cmd, sizeof(cmd), "imeectl bench --pid %d --rounds 3 --paper --kernel %s%s --json",
+		 (int)lab_vmm_pid(target), ktimes, vms);
 	procs = guest_count(target, "ls -d /proc/[0-9]* | wc -l");
 	tasks = guest_count(target, "ls -d /proc/[0-9]*/task/[0-9]* | wc -l");
 	ASSERT_EQ(0, lab_host(cmd, &out));
@@ -437,6 +445,10 @@ TEST(bench_paper_measures_every_engine)
 		ent = json_object_get(e, "jobs_entries");
 		EXPECT_LT(0.0, json_real_value(json_object_get(jobs, "pslist")));
 		EXPECT_LT(0.0, json_real_value(json_object_get(jobs, "syscalldmp")));
+		if (nr_vms > 1) {
+			EXPECT_LT(0.0, json_real_value(json_object_get(e, "scan_us")));
+			EXPECT_LT(0.0, json_real_value(json_object_get(e, "switch_us")));
+		}
 		TH_LOG("%s: pslist %lld processes (the guest: %ld), pidlist %lld pids (%ld tasks),"
 		       " syscalldmp %lld entries",
 		       names[i], json_integer_value(json_object_get(ent, "pslist")), procs,
@@ -456,6 +468,8 @@ TEST(bench_paper_measures_every_engine)
 	EXPECT_NE(NULL, json_object_get(json_object_get(json_object_get(doc, "ratios"),
 							"legacy/imee"),
 					"jobs"));
+	if (nr_vms > 1)
+		EXPECT_EQ((json_int_t)nr_vms, json_integer_value(json_object_get(doc, "vms")));
 	/* the kernel's own walks read what imee's did, and are in the ratios */
 	kern = json_object_get(json_object_get(doc, "kernel"), "jobs_entries");
 	EXPECT_GE(5, labs(json_integer_value(json_object_get(kern, "pslist")) - procs));
@@ -472,12 +486,12 @@ TEST(bench_paper_measures_every_engine)
 	json_decref(doc);
 
 	/* the Markdown table: a row per job, a cell per engine and ratio, the kernel's */
-	snprintf(cmd, sizeof(cmd), "imeectl bench --pid %d --rounds 3 --paper --kernel %s",
-		 (int)lab_vmm_pid(target), ktimes);
+	snprintf(cmd, sizeof(cmd), "imeectl bench --pid %d --rounds 3 --paper --kernel %s%s",
+		 (int)lab_vmm_pid(target), ktimes, vms);
 	ASSERT_EQ(0, lab_host(cmd, &out));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < (nr_vms > 1 ? 6 : 4); i++) {
 		static const char *const rows[] = { "| syscalldmp |", "| pidlist |", "| pslist |",
-						    "| credlist |" };
+						    "| credlist |",   "| scan all VMs (", "| switch VM |" };
 		const char *row = strstr(out ? out : "", rows[i]);
 		int bars = 0;
 

@@ -15,6 +15,11 @@
  * reads at the first address, the chase along a list whose nodes start with
  * the pointer to the next, at the second (no kallsyms needed).
  *
+ * --vm PID (with --paper, repeatable) adds the paper's two many-VM rows: a
+ * scan (one 64-byte read of linux_banner in every VM, --pid's and the
+ * --vm ones, with their sessions warm) and a switch (one such read on a VM
+ * other than the last one read).
+ *
  * --paper adds the paper's introspection jobs, each a whole walk through the
  * engine's reader of virtual memory: syscalldmp (sys_call_table read and
  * named), pidlist (the pid IDR), pslist and credlist (the task list with
@@ -26,6 +31,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +41,8 @@
 #include "output.h"
 
 static const char usage[] =
-	"Usage: imeectl bench --pid PID [--vm-fd FD] [--rounds N] [--paper [--kernel FILE]] [--json]\n"
+	"Usage: imeectl bench --pid PID [--vm-fd FD] [--rounds N]\n"
+	"                     [--paper [--kernel FILE] [--vm PID]...] [--json]\n"
 	"       imeectl bench --pid PID --read VA --chase VA [--vm-fd FD] [--rounds N] [--json]\n"
 	"\n"
 	"Measure, in one run and on the same target, each engine (imee, software,\n"
@@ -66,9 +73,15 @@ static const char usage[] =
 	"                \"pidlist\": NS, \"pslist\": NS, \"credlist\": NS}, \"jobs_entries\":\n"
 	"                {...}} (what the lab's imee_kbench.ko prints in the guest),\n"
 	"                shown as a \"kernel\" column with the ratios imee/kernel\n"
+	"  --vm PID      with --paper: another VM (its VMM's pid; repeatable, up to\n"
+	"                15) for the rows \"scan all VMs\" (a 64-byte read of each VM's\n"
+	"                linux_banner, sessions warm) and \"switch VM\" (one such read\n"
+	"                on another VM than the last)\n"
 	"  --json        one JSON document instead of a table\n";
 
 #define NR_ENGINES 3
+#define MAX_VMS 16
+#define SCAN_READ 64
 #define NR_SIZES 5
 #define CHASE_HOPS 1000
 
@@ -90,6 +103,15 @@ struct engine_result {
 	uint64_t chase_end;
 	double job_us[NR_JOBS]; /* --paper */
 	size_t job_entries[NR_JOBS]; /* entries the last round read */
+	double scan_us; /* --vm: every VM read once */
+	double switch_us; /* --vm: one read on another VM than the last */
+};
+
+/* --vm: a VM of the scan, its kernel's page table and linux_banner */
+struct bench_vm {
+	pid_t pid;
+	struct imee_walk_opts walk;
+	uint64_t banner_va;
 };
 
 struct bench {
@@ -105,6 +127,8 @@ struct bench {
 	struct imee_linux *lx; /* --paper: the kernel's facts */
 	struct imee_linux_kallsyms *ks; /* --paper: for syscalldmp */
 	struct engine_result res[NR_ENGINES];
+	struct bench_vm vms[MAX_VMS]; /* --vm: [0] is --pid's, once found */
+	unsigned int nr_vms;
 	bool has_kernel; /* --kernel */
 	unsigned int kernel_rounds;
 	double kernel_us[NR_JOBS];
@@ -219,6 +243,56 @@ static int open_kernel(struct bench *b, const struct imee_mem *mem)
 	return err;
 }
 
+/*
+ * --vm: where a VM's linux_banner is, and its kernel's own page table
+ * (init_top_pgt, translated with vCPU 0's), which stays while processes
+ * come and go.
+ */
+static int find_vm(struct bench_vm *vm)
+{
+	struct imee_linux_top_copy *copy = malloc(sizeof(*copy));
+	IMEE_OPTS(imee_attach_opts, opts, .pid = vm->pid);
+	const struct imee_vcpu_regs *vcpus;
+	struct imee_linux_kallsyms *ks = NULL;
+	struct imee_linux_ksym sym;
+	struct imee_session *s;
+	struct imee_mem under, mem;
+	struct imee_walk w;
+	int err;
+
+	if (!copy)
+		return -ENOMEM;
+	err = imee_session_attach(&opts, &s);
+	if (err) {
+		free(copy);
+		return err;
+	}
+	err = imee_session_vcpus(s, &vcpus) ? 0 : -ENODEV;
+	if (!err) {
+		imee_walk_opts_from_vcpu(&vcpus[0], &vm->walk);
+		err = imee_session_mem(s, IMEE_ENGINE_SOFTWARE, &under);
+	}
+	if (!err)
+		err = imee_linux_top_copy(copy, &under, &vm->walk, &mem);
+	if (!err)
+		err = imee_linux_kallsyms_load(&mem, &vm->walk, &ks);
+	if (!err)
+		err = imee_linux_kallsyms_lookup_name(ks, "linux_banner", &sym, NULL);
+	vm->banner_va = sym.address;
+	if (!err)
+		err = imee_linux_kallsyms_lookup_name(ks, "init_top_pgt", &sym, NULL);
+	if (!err)
+		err = imee_walk(&mem, &vm->walk, sym.address, &w);
+	if (!err)
+		err = imee_walk_error(&w);
+	if (!err)
+		vm->walk.cr3 = w.pa;
+	imee_linux_kallsyms_free(ks);
+	imee_session_detach(s);
+	free(copy);
+	return err;
+}
+
 /* Where to read and chase, found once with the software engine. */
 static int find_addresses(struct bench *b)
 {
@@ -283,6 +357,56 @@ static int open_vmem(struct imee_session *s, enum imee_engine engine,
 		return imee_ee_vmem(s, walk, vmem);
 	err = imee_session_mem(s, engine, &mem);
 	return err ? err : imee_vmem_from_walk(&mem, walk, vmem);
+}
+
+/*
+ * --vm: every VM's session warm on this engine (for imee, its ImEE built),
+ * then the scan (all VMs read once) and the switch (a read on the next VM).
+ */
+static int bench_vms(const struct bench *b, unsigned int e, struct engine_result *r,
+		     double *samples)
+{
+	struct imee_session *s[MAX_VMS] = { 0 };
+	struct imee_vmem vmem[MAX_VMS] = { 0 };
+	unsigned char buf[SCAN_READ];
+	unsigned int i, v, n = b->nr_vms;
+	double t;
+	int err = 0;
+
+	for (v = 0; v < n && !err; v++) {
+		IMEE_OPTS(imee_attach_opts, opts, .pid = b->vms[v].pid);
+
+		err = imee_session_attach(&opts, &s[v]);
+		if (!err)
+			err = open_vmem(s[v], engines[e], &b->vms[v].walk, &vmem[v]);
+		/* warm: the first read maps what the next ones use */
+		if (!err)
+			err = imee_vmem_read(&vmem[v], b->vms[v].banner_va, buf, sizeof(buf));
+	}
+	for (i = 0; i < b->rounds && !err; i++) {
+		t = now_us();
+		for (v = 0; v < n && !err; v++)
+			err = imee_vmem_read(&vmem[v], b->vms[v].banner_va, buf, sizeof(buf));
+		samples[i] = now_us() - t;
+	}
+	if (!err)
+		r->scan_us = median(samples, b->rounds);
+	/* read i is on VM i % n, the one before it on another */
+	for (i = 0; i < b->rounds && !err; i++) {
+		v = (i + 1) % n;
+		t = now_us();
+		err = imee_vmem_read(&vmem[v], b->vms[v].banner_va, buf, sizeof(buf));
+		samples[i] = now_us() - t;
+	}
+	if (!err)
+		r->switch_us = median(samples, b->rounds);
+	if (err)
+		snprintf(r->reason, sizeof(r->reason), "scanning the VMs: %s", imee_errmsg());
+	for (v = 0; v < n; v++) {
+		imee_vmem_release(&vmem[v]);
+		imee_session_detach(s[v]);
+	}
+	return err ? -ECANCELED : 0;
 }
 
 static int chase_program(struct imee_session *s, const struct bench *b, uint64_t *end,
@@ -489,6 +613,8 @@ static int bench_engine(struct bench *b, unsigned int e, double *samples)
 		r->chase_us = median(samples, b->rounds);
 	if (!err && b->paper)
 		err = bench_jobs(b, r, &vmem, samples);
+	if (!err && b->nr_vms > 1)
+		err = bench_vms(b, e, r, samples);
 out:
 	imee_vmem_release(&vmem);
 	imee_session_detach(s);
@@ -504,7 +630,7 @@ out:
 }
 
 static json_t *ratios_json(const struct engine_result *num, const struct engine_result *den,
-			   bool paper)
+			   bool paper, bool vms)
 {
 	json_t *o = out_object(), *reads = out_object();
 	unsigned int k;
@@ -516,6 +642,10 @@ static json_t *ratios_json(const struct engine_result *num, const struct engine_
 		for (k = 0; k < NR_JOBS; k++)
 			out_set(jobs, job_names[k], json_real(num->job_us[k] / den->job_us[k]));
 		out_set(o, "jobs", jobs);
+	}
+	if (vms) {
+		out_set(o, "scan", json_real(num->scan_us / den->scan_us));
+		out_set(o, "switch", json_real(num->switch_us / den->switch_us));
 	}
 
 	out_set(o, "launch", json_real(num->launch_us / den->launch_us));
@@ -570,10 +700,16 @@ static int print_json(const struct bench *b)
 			out_set(o, "jobs_us", jobs);
 			out_set(o, "jobs_entries", entries);
 		}
+		if (b->nr_vms > 1) {
+			out_set(o, "scan_us", json_real(r->scan_us));
+			out_set(o, "switch_us", json_real(r->switch_us));
+		}
 		out_set(jeng, imee_engine_name(engines[e]), o);
 	}
 	out_set(doc, "engines", jeng);
 	out_set(doc, "unavailable", un);
+	if (b->nr_vms > 1)
+		out_set(doc, "vms", json_integer(b->nr_vms));
 	if (b->has_kernel) {
 		json_t *kern = out_object(), *jobs = out_object(), *entries = out_object();
 
@@ -591,10 +727,10 @@ static int print_json(const struct bench *b)
 		ratios = out_object();
 		if (b->res[2].available)
 			out_set(ratios, "legacy/imee",
-				ratios_json(&b->res[2], &b->res[0], b->paper));
+				ratios_json(&b->res[2], &b->res[0], b->paper, b->nr_vms > 1));
 		if (b->res[1].available)
 			out_set(ratios, "software/imee",
-				ratios_json(&b->res[1], &b->res[0], b->paper));
+				ratios_json(&b->res[1], &b->res[0], b->paper, b->nr_vms > 1));
 		if (b->has_kernel) {
 			json_t *o = out_object(), *jobs = out_object();
 
@@ -724,6 +860,11 @@ static void print_markdown(const struct bench *b)
 	MD_ROW("chase 1000 hops", chase_us, -1);
 	for (k = 0; k < NR_JOBS; k++)
 		MD_ROW(job_names[k], job_us[k], b->has_kernel ? b->kernel_us[k] : -1);
+	if (b->nr_vms > 1) {
+		snprintf(name, sizeof(name), "scan all VMs (%u)", b->nr_vms);
+		MD_ROW(name, scan_us, -1);
+		MD_ROW("switch VM", switch_us, -1);
+	}
 #undef MD_ROW
 	for (e = 0; e < NR_ENGINES; e++) {
 		if (!r[e].available)
@@ -757,6 +898,7 @@ int cmd_bench(int argc, char **argv)
 		{ "read", required_argument, NULL, 'R' },
 		{ "chase", required_argument, NULL, 'C' },
 		{ "kernel", required_argument, NULL, 'K' },
+		{ "vm", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -793,6 +935,17 @@ int cmd_bench(int argc, char **argv)
 		case 'K':
 			kernel_file = optarg;
 			break;
+		case 'V':
+			if (!cli_parse_long(optarg, 1, INT_MAX, &v)) {
+				cli_error("--vm: '%s' is not a pid", optarg);
+				return EXIT_USAGE;
+			}
+			if (b.nr_vms + 1 >= MAX_VMS) {
+				cli_error("--vm: at most %d", MAX_VMS - 1);
+				return EXIT_USAGE;
+			}
+			b.vms[++b.nr_vms].pid = (pid_t)v;
+			break;
 		case 'R':
 		case 'C':
 			if (!cli_parse_u64(optarg, c == 'R' ? &b.banner_va : &b.chase_start)) {
@@ -819,8 +972,8 @@ int cmd_bench(int argc, char **argv)
 		cli_error("--read and --chase go together, without --paper");
 		return EXIT_USAGE;
 	}
-	if (kernel_file && !b.paper) {
-		cli_error("--kernel goes with --paper");
+	if ((kernel_file || b.nr_vms) && !b.paper) {
+		cli_error("--kernel and --vm go with --paper");
 		return EXIT_USAGE;
 	}
 	if (kernel_file && !load_kernel_times(kernel_file, &b))
@@ -838,6 +991,24 @@ int cmd_bench(int argc, char **argv)
 					   : imee_errmsg());
 		ret = EXIT_RUNTIME;
 		goto out;
+	}
+	if (b.nr_vms) {
+		unsigned int i;
+
+		b.vms[0].pid = b.pid;
+		b.nr_vms++;
+		for (i = 0; i < b.nr_vms; i++) {
+			err = find_vm(&b.vms[i]);
+			if (err) {
+				cli_error("--vm %d: finding its linux_banner and init_top_pgt: %s",
+					  (int)b.vms[i].pid,
+					  err == -ENOMEM   ? "out of memory"
+					  : err == -ENODEV ? "the VM has no vCPU"
+							   : imee_errmsg());
+				ret = EXIT_RUNTIME;
+				goto out;
+			}
+		}
 	}
 	samples = calloc(b.rounds, sizeof(*samples));
 	if (!samples) {

@@ -772,7 +772,7 @@ static void bench_arguments(void)
 
 	subproc_run(fake, no_paper, NULL, good, &res);
 	EXPECT_INT(res.status, 2);
-	EXPECT(strstr(res.err, "--kernel goes with --paper"));
+	EXPECT(strstr(res.err, "--kernel and --vm go with --paper"));
 	/* one job missing, one time not positive, not JSON */
 	subproc_run(fake, kernel, NULL,
 		    "{\"rounds\": 5, \"jobs_ns\": {\"syscalldmp\": 9, \"pidlist\": 8, "
